@@ -1,0 +1,42 @@
+"""The PyTorch module: ElemNet's fully connected network."""
+
+from torch import nn
+
+
+class FractionMLP(nn.Module):
+    """Fully connected ReLU network from element fractions to one number.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input (number of elements).
+    hidden_layer_sizes : sequence of int
+        Width of each hidden layer.
+    dropout : float
+        Dropout rate applied between consecutive hidden layers of different
+        width, where Table 1 of Ti et al. (2020) places it. No dropout layer
+        is built when it is 0.
+
+    Notes
+    -----
+    The output has shape ``(n_samples,)``, not ``(n_samples, 1)``: with a
+    1-D target, a column output would broadcast against it in the loss to an
+    ``(n, n)`` matrix and train on the wrong objective.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, dropout=0.0):
+        super().__init__()
+        layers = []
+        width_in = n_features
+        sizes = list(hidden_layer_sizes)
+        for i, width in enumerate(sizes):
+            layers += [nn.Linear(width_in, width), nn.ReLU()]
+            changes_width = i + 1 < len(sizes) and sizes[i + 1] != width
+            if dropout > 0 and changes_width:
+                layers.append(nn.Dropout(dropout))
+            width_in = width
+        layers.append(nn.Linear(width_in, 1))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        return self.layers(X).squeeze(-1)

@@ -1,0 +1,288 @@
+"""Formulas to element-fraction vectors."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._formula import ATOMIC_NUMBER, DEFAULT_ELEMENTS, as_formula_array, fraction_matrix
+
+__all__ = ["CompositionFractionTransformer", "UnseenElementWarning"]
+
+
+class UnseenElementWarning(UserWarning):
+    """A formula contains an element absent from the data the model was fitted on."""
+
+
+class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
+    """Turn chemical formulas into atom-fraction vectors.
+
+    Each output row holds the atom fraction of every element in ``elements``
+    (ordered by atomic number), so it sums to 1. This is the input
+    representation of ElemNet and of Ti et al. (2020).
+
+    The transformer also speaks matminer's featurizer interface
+    (:meth:`featurize`, :meth:`feature_labels`, :meth:`featurize_dataframe`,
+    :meth:`citations`, :meth:`implementors`), so code written for matminer's
+    ``ElementFraction`` keeps working.
+
+    Parameters
+    ----------
+    elements : sequence of str, default=None
+        Element symbols that make up the output columns; they are sorted by
+        atomic number. ``None`` means hydrogen to plutonium (94 columns).
+        A formula with an element outside this list is an error: its
+        fractions could not be represented without loss.
+    handle_unknown : {"warn", "error", "ignore"}, default="warn"
+        What :meth:`transform` does with a formula containing an element that
+        is in ``elements`` but never occurred in the data seen by :meth:`fit`
+        (a model fitted downstream has learnt nothing about it). As with
+        :class:`~sklearn.preprocessing.OneHotEncoder`, ``"error"`` raises,
+        ``"warn"`` emits an :class:`UnseenElementWarning` naming the rows and
+        ``"ignore"`` transforms silently.
+
+    Attributes
+    ----------
+    elements_ : ndarray of str
+        The output columns' element symbols, by atomic number.
+    elements_seen_ : ndarray of str
+        Elements with a non-zero fraction in at least one formula seen in
+        :meth:`fit`.
+    n_features_in_ : int
+        Always 1: one column of formulas.
+    feature_names_in_ : ndarray of str
+        The column name, when fitted on a DataFrame with a string column name.
+
+    Examples
+    --------
+    >>> from sklearn_hform import CompositionFractionTransformer
+    >>> t = CompositionFractionTransformer(elements=["H", "O", "Na", "Cl", "Fe"])
+    >>> t.fit_transform(["Fe2O3", "NaCl", "H2O"])
+    array([[0.        , 0.6       , 0.        , 0.        , 0.4       ],
+           [0.        , 0.        , 0.5       , 0.5       , 0.        ],
+           [0.66666667, 0.33333333, 0.        , 0.        , 0.        ]])
+    """
+
+    _parameter_constraints = {
+        "elements": ["array-like", None],
+        "handle_unknown": [StrOptions({"warn", "error", "ignore"})],
+    }
+
+    def __init__(self, elements=None, handle_unknown="warn"):
+        self.elements = elements
+        self.handle_unknown = handle_unknown
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    def _element_columns(self):
+        elements = DEFAULT_ELEMENTS if self.elements is None else list(self.elements)
+        if isinstance(self.elements, str):
+            raise TypeError("elements must be a sequence of element symbols, not a string")
+        unknown = [s for s in elements if s not in ATOMIC_NUMBER]
+        if unknown:
+            raise ValueError(f"unknown element symbol(s) in elements: {unknown}")
+        if len(set(elements)) != len(elements):
+            raise ValueError("elements contains duplicates")
+        if not elements:
+            raise ValueError("elements must not be empty")
+        return np.array(sorted(elements, key=ATOMIC_NUMBER.__getitem__), dtype=object)
+
+    def _featurize(self, X, elements):
+        values, labels = as_formula_array(X)
+        column_of = {s: j for j, s in enumerate(elements)}
+        return fraction_matrix(values, labels, column_of)
+
+    def fit(self, X, y=None):
+        """Record the element columns and the elements present in ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Formulas (str), pymatgen ``Composition`` objects or
+            ``{element: amount}`` dicts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CompositionFractionTransformer
+        """
+        self._fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to ``X`` and return its fraction matrix (parsing ``X`` once).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Formulas, ``Composition`` objects or ``{element: amount}`` dicts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_elements)
+        """
+        return self._fit_transform(X)
+
+    def _fit_transform(self, X):
+        self._validate_params()
+        elements = self._element_columns()
+        if isinstance(X, pd.DataFrame) or getattr(X, "ndim", 1) == 2:
+            self.n_features_in_ = 1
+            columns = getattr(X, "columns", None)
+            if columns is not None and isinstance(columns[0], str):
+                self.feature_names_in_ = np.asarray(columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        Xt = self._featurize(X, elements)
+        if Xt.shape[0] == 0:
+            raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        self.elements_ = elements
+        self.elements_seen_ = elements[(Xt > 0).any(axis=0)]
+        self.n_features_in_ = 1
+        return Xt
+
+    def transform(self, X):
+        """Atom fractions of each formula.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Formulas, ``Composition`` objects or ``{element: amount}`` dicts.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_elements)
+            Float64 fractions, one column per element of ``elements_``.
+
+        Raises
+        ------
+        FormulaError
+            Listing the bad rows (index and value) of ``X``.
+        """
+        check_is_fitted(self)
+        Xt = self._featurize(X, self.elements_)
+        if self.handle_unknown != "ignore":
+            unseen = ~np.isin(self.elements_, self.elements_seen_)
+            hits = Xt[:, unseen] > 0
+            bad = np.flatnonzero(hits.any(axis=1))
+            if len(bad):
+                values, _ = as_formula_array(X)
+                syms = sorted(set(self.elements_[unseen][hits[bad].any(axis=0)]), key=ATOMIC_NUMBER.get)
+                shown = ", ".join(f"row {i}: {values[i]!r}" for i in bad[:5])
+                more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+                msg = (
+                    f"{len(bad)} formula(s) contain element(s) {syms} never seen "
+                    f"during fit ({shown}{more}); predictions for them are "
+                    "extrapolations."
+                )
+                if self.handle_unknown == "error":
+                    raise ValueError(msg)
+                warnings.warn(msg, UnseenElementWarning, stacklevel=2)
+        return Xt
+
+    def get_feature_names_out(self, input_features=None):
+        """Element symbols of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        return np.asarray(self.elements_, dtype=object)
+
+    # -- matminer featurizer interface -------------------------------------
+
+    def featurize(self, composition):
+        """Fractions of one formula, ``Composition`` or dict (matminer API).
+
+        Parameters
+        ----------
+        composition : str, pymatgen Composition or dict
+
+        Returns
+        -------
+        list of float
+        """
+        elements = getattr(self, "elements_", None)
+        if elements is None:
+            elements = self._element_columns()
+        return self._featurize([composition], elements)[0].tolist()
+
+    def feature_labels(self):
+        """Element symbols of the features (matminer API).
+
+        Returns
+        -------
+        list of str
+        """
+        elements = getattr(self, "elements_", None)
+        if elements is None:
+            elements = self._element_columns()
+        return list(elements)
+
+    def featurize_dataframe(self, df, col_id, inplace=False):
+        """Append the fraction columns to ``df`` (matminer API).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+        col_id : str
+            Column holding the formulas or ``Composition`` objects.
+        inplace : bool, default=False
+            Add the columns to ``df`` itself instead of a copy.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        labels = self.feature_labels()
+        clash = [c for c in labels if c in df.columns]
+        if clash:
+            raise ValueError(f"df already has column(s) {clash}")
+        elements = np.asarray(labels, dtype=object)
+        values = self._featurize(df[col_id], elements)
+        out = df if inplace else df.copy()
+        new = pd.DataFrame(values, columns=labels, index=df.index)
+        if inplace:
+            out[labels] = new
+            return out
+        return pd.concat([out, new], axis=1)
+
+    def citations(self):
+        """References for the representation (matminer API).
+
+        Returns
+        -------
+        list of str
+        """
+        return [
+            "@article{jha2018elemnet, title={ElemNet: Deep Learning the Chemistry of "
+            "Materials From Only Elemental Composition}, author={Jha, Dipendra and "
+            "Ward, Logan and Paul, Arindam and Liao, Wei-keng and Choudhary, Alok and "
+            "Wolverton, Chris and Agrawal, Ankit}, journal={Scientific Reports}, "
+            "volume={8}, pages={17593}, year={2018}}",
+        ]
+
+    def implementors(self):
+        """Who wrote this featurizer (matminer API).
+
+        Returns
+        -------
+        list of str
+        """
+        return ["sklearn-hform developers"]
