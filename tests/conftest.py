@@ -1,0 +1,11 @@
+import pytest
+
+from sklearn_hform.datasets import load_oqmd_hform
+
+
+@pytest.fixture(scope="session")
+def oqmd_small():
+    """3,000 training rows and 1,000 test rows of the bundled data."""
+    X, y = load_oqmd_hform(split="train", return_X_y=True)
+    Xte, yte = load_oqmd_hform(split="test", return_X_y=True)
+    return X[:3000], y[:3000], Xte[:1000], yte[:1000]
