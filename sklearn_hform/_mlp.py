@@ -1,5 +1,6 @@
 """The PyTorch module: ElemNet's fully connected network."""
 
+import torch
 from torch import nn
 
 
@@ -12,10 +13,14 @@ class FractionMLP(nn.Module):
         Width of the input (number of elements).
     hidden_layer_sizes : sequence of int
         Width of each hidden layer.
-    dropout : float
+    dropout : float, default=0.0
         Dropout rate applied between consecutive hidden layers of different
         width, where Table 1 of Ti et al. (2020) places it. No dropout layer
         is built when it is 0.
+    mixed_precision : bool, default=False
+        Run the hidden layers under bfloat16 autocast (float32 accumulation);
+        the output layer stays in float32 so the prediction keeps its
+        resolution.
 
     Notes
     -----
@@ -24,7 +29,7 @@ class FractionMLP(nn.Module):
     ``(n, n)`` matrix and train on the wrong objective.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, dropout=0.0):
+    def __init__(self, n_features, hidden_layer_sizes, dropout=0.0, mixed_precision=False):
         super().__init__()
         layers = []
         width_in = n_features
@@ -35,8 +40,11 @@ class FractionMLP(nn.Module):
             if dropout > 0 and changes_width:
                 layers.append(nn.Dropout(dropout))
             width_in = width
-        layers.append(nn.Linear(width_in, 1))
-        self.layers = nn.Sequential(*layers)
+        self.hidden = nn.Sequential(*layers)
+        self.output = nn.Linear(width_in, 1)
+        self.mixed_precision = mixed_precision
 
     def forward(self, X):
-        return self.layers(X).squeeze(-1)
+        with torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision):
+            h = self.hidden(X)
+        return self.output(h.float()).squeeze(-1)

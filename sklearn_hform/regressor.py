@@ -67,6 +67,11 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         epochs, one step per epoch.
     weight_decay : float, default=0.0
         L2 penalty (decoupled for ``"adamw"``).
+    mixed_precision : bool, default=False
+        Compute the hidden layers in bfloat16 (float32 accumulation, float32
+        output layer). About twice as fast on CPUs with AVX512-BF16 or AMX
+        and on recent GPUs at large batch sizes; see the docs for its effect
+        on accuracy.
     loss : {"l1", "mse"}, default="l1"
         Training loss; the paper reports and minimises the MAE.
     batch_size : int, default=1024
@@ -80,6 +85,10 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         With a validation fraction: stop when ``valid_loss`` has not improved
         for this many epochs and restore the best weights. ``None`` never
         stops early.
+    callbacks : list of (str, skorch Callback) or None, default=None
+        Extra skorch callbacks for the net, e.g. a checkpoint or a custom
+        per-epoch score; they run after the built-in learning-rate schedule
+        and early stopping.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split. With a fixed seed two fits on the CPU give identical
@@ -134,11 +143,13 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "mixed_precision": ["boolean"],
         "loss": [StrOptions(set(_LOSSES))],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str],
@@ -152,11 +163,13 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         lr=3e-3,
         lr_schedule="cosine",
         weight_decay=0.0,
+        mixed_precision=False,
         loss="l1",
         batch_size=1024,
         max_epochs=100,
         validation_fraction=None,
         n_iter_no_change=None,
+        callbacks=None,
         random_state=None,
         verbose=0,
         device="auto",
@@ -167,11 +180,13 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
+        self.mixed_precision = mixed_precision
         self.loss = loss
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -194,6 +209,7 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
                 callbacks.append(
                     ("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True))
                 )
+        callbacks += list(self.callbacks or [])
         optimizer_kwargs = {"weight_decay": self.weight_decay}
         if device == "cuda" or device.startswith("cuda:"):
             # One fused kernel per step instead of one per parameter tensor.
@@ -203,6 +219,7 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
             module__n_features=n_features,
             module__hidden_layer_sizes=sizes,
             module__dropout=self.dropout,
+            module__mixed_precision=self.mixed_precision,
             criterion=_LOSSES[self.loss],
             optimizer=_OPTIMIZERS[self.optimizer],
             lr=self.lr,

@@ -27,13 +27,13 @@ def test_default_architecture_is_table_1():
     assert est.hidden_layer_sizes == (128, 128, 64, 64, 32)
     assert est.optimizer == "rmsprop" and est.loss == "l1"
     module = FractionMLP(94, est.hidden_layer_sizes, dropout=0.2)
-    kinds = [type(m).__name__ for m in module.layers]
+    kinds = [type(m).__name__ for m in module.hidden]
     assert kinds == [
         "Linear", "ReLU", "Linear", "ReLU", "Dropout",
         "Linear", "ReLU", "Linear", "ReLU", "Dropout",
-        "Linear", "ReLU", "Linear",
+        "Linear", "ReLU",
     ]
-    widths = [m.out_features for m in module.layers if isinstance(m, torch.nn.Linear)]
+    widths = [m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)]
     assert widths == [128, 128, 64, 64, 32, 1]
 
 
@@ -114,7 +114,7 @@ def test_set_params_reaches_network():
     X, y = rng.random((200, 5)), rng.random(200)
     est = FormationEnthalpyRegressor(max_epochs=1, device="cpu").set_params(hidden_layer_sizes=(7, 3))
     est.fit(X, y)
-    widths = [m.out_features for m in est.net_.module_.layers if isinstance(m, torch.nn.Linear)]
+    widths = [m.out_features for m in est.net_.module_.modules() if isinstance(m, torch.nn.Linear)]
     assert widths == [7, 3, 1]
 
 
