@@ -6,7 +6,8 @@ one process with one intra-op thread (and one BLAS thread for scikit-learn):
 - scikit-learn ``MLPRegressor`` (adam; its fastest solver for mini-batches),
 - a plain skorch ``NeuralNetRegressor`` with its default DataLoader,
 - a bare PyTorch loop slicing one in-memory tensor,
-- ``FormationEnthalpyRegressor`` (skorch with the tensor-slicing data path).
+- ``FormationEnthalpyRegressor`` (skorch with the tensor-slicing data path),
+  in float32 and with ``mixed_precision=True`` (bfloat16 hidden layers).
 
 Prints the mean epoch time of each and the ratios. Targets: ours <= MLPRegressor,
 and >= 3x faster than plain skorch. With a GPU, also times an epoch on it and,
@@ -71,10 +72,11 @@ def epoch_bare_torch(X, y, batch_size, epochs):
     return (time.perf_counter() - t0) / epochs
 
 
-def epoch_ours(X, y, batch_size, epochs, device="cpu"):
+def epoch_ours(X, y, batch_size, epochs, device="cpu", mixed_precision=False):
     from sklearn_hform import FormationEnthalpyRegressor
 
-    est = FormationEnthalpyRegressor(batch_size=batch_size, max_epochs=epochs, random_state=0, device=device)
+    est = FormationEnthalpyRegressor(batch_size=batch_size, max_epochs=epochs, random_state=0, device=device,
+                                     mixed_precision=mixed_precision)
     est.fit(X, y)
     return float(np.mean(est.net_.history[:, "dur"]))
 
@@ -97,7 +99,8 @@ def main():
     print(f"rows {len(X)}, features {X.shape[1]}, architecture {ARCH}, torch threads {torch.get_num_threads()}, "
           f"epochs averaged {args.epochs}")
     trainers = [("sklearn MLPRegressor", epoch_mlpregressor), ("plain skorch", epoch_plain_skorch),
-                ("bare torch loop", epoch_bare_torch), ("FormationEnthalpyRegressor", epoch_ours)]
+                ("bare torch loop", epoch_bare_torch), ("FormationEnthalpyRegressor", epoch_ours),
+                ("  same, mixed_precision=True", lambda *a: epoch_ours(*a, mixed_precision=True))]
     for batch_size in (256, 1024):
         times = {}
         with threadpool_limits(args.threads):
@@ -110,6 +113,9 @@ def main():
             print(f"  {name:28s} {t:7.3f} s/epoch   {t / ours:5.2f}x ours")
         print(f"  ours vs MLPRegressor: {times['sklearn MLPRegressor'] / ours:.2f}x faster (target >= 1)")
         print(f"  ours vs plain skorch: {times['plain skorch'] / ours:.2f}x faster (target >= 3)")
+        bf16 = times["  same, mixed_precision=True"]
+        print(f"  ours with bfloat16: {times['sklearn MLPRegressor'] / bf16:.2f}x MLPRegressor, "
+              f"{times['plain skorch'] / bf16:.2f}x plain skorch")
 
     if torch.cuda.is_available():
         print(f"\nGPU: {torch.cuda.get_device_name()}")
