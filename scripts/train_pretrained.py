@@ -1,0 +1,244 @@
+"""Train a pretrained model shipped with sklearn-hform and write it into the package.
+
+Trains on the bundled OQMD train+val splits (|ΔHf| <= 5 eV/atom), measures
+the MAE on the test split twice (all 51,255 rows as published, and without
+the outliers), and saves the pipeline with :func:`save_pipeline` together
+with how it was made (command, seed, hardware, time, errors).
+
+    python scripts/train_pretrained.py paper [--epochs 100] [--seed 0]
+    python scripts/train_pretrained.py best --ensemble 5 --hidden 1024,512,256,128,64 \\
+        --epochs 300 --lr 1e-3 --batch-size 512 --optimizer adamw
+
+By default the model goes to ``sklearn_hform/pretrained/<name>/``; ``--out``
+writes elsewhere and ``--max-rows`` trains on the first rows only (a smoke
+run, never a model to ship).
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", choices=["paper", "best"], help="which pretrained model to train")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the regressor's, 100)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the model (default: 0)")
+    parser.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="'best' only: number of ensemble members (default: 5)")
+    parser.add_argument("--hidden", default=None, metavar="W1,W2,...",
+                        help="'best' only: hidden layer widths (default: Table 1's 128,128,64,64,32)")
+    parser.add_argument("--optimizer", choices=["rmsprop", "adam", "adamw"], default=None,
+                        help="'best' only (default: rmsprop)")
+    parser.add_argument("--lr", type=float, default=None, help="initial learning rate")
+    parser.add_argument("--batch-size", type=int, default=None, help="rows per gradient step")
+    parser.add_argument("--weight-decay", type=float, default=None, help="'best' only: L2 penalty")
+    parser.add_argument("--dropout", type=float, default=None, help="'best' only: dropout rate")
+    parser.add_argument("--mixed-precision", action="store_true", default=None,
+                        help="'best' only: bfloat16 hidden layers (about 2x faster on AVX512-BF16 CPUs)")
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda' (default: auto)")
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="ensemble members trained in parallel processes (default: one at a time)")
+    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
+                        help="train on the first N rows only: a smoke run")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="write the model to DIR (default: sklearn_hform/pretrained/<name>/)")
+    args = parser.parse_args(argv)
+    if args.name == "paper":
+        # "paper" is the Table-1 network: only its training length and schedule may change.
+        fixed = {"--ensemble": args.ensemble, "--hidden": args.hidden, "--optimizer": args.optimizer,
+                 "--weight-decay": args.weight_decay, "--dropout": args.dropout,
+                 "--mixed-precision": args.mixed_precision}
+        given = [flag for flag, value in fixed.items() if value is not None]
+        if given:
+            parser.error(f"'paper' is the Table-1 network; {', '.join(given)} only apply to 'best'")
+    if args.hidden is not None:
+        try:
+            args.hidden = tuple(int(w) for w in args.hidden.split(","))
+        except ValueError:
+            parser.error(f"--hidden must be comma-separated integers, got {args.hidden!r}")
+    if args.max_rows is not None and args.max_rows < 10:
+        parser.error("--max-rows must be at least 10")
+    return args
+
+
+def build_model(args):
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
+
+    options = {
+        "max_epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "hidden_layer_sizes": args.hidden,
+        "optimizer": args.optimizer,
+        "weight_decay": args.weight_decay,
+        "dropout": args.dropout,
+        "mixed_precision": args.mixed_precision,
+    }
+    params = {k: v for k, v in options.items() if v is not None}
+    member = FormationEnthalpyRegressor(**params, device=args.device, random_state=args.seed)
+    if args.name == "best":
+        regressor = DeepEnsembleRegressor(
+            member, n_estimators=args.ensemble or 5, random_state=args.seed, n_jobs=args.n_jobs
+        )
+    else:
+        regressor = member
+    return make_pipeline(CompositionFractionTransformer(), regressor)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware(device):
+    import torch
+
+    info = {
+        "platform": platform.platform(),
+        "processor": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "device": device,
+    }
+    if device.startswith("cuda"):
+        info["device_name"] = torch.cuda.get_device_name(torch.device(device))
+    else:
+        info["device_name"] = info["processor"]
+    return info
+
+
+def git_commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _progress_callback(n_members):
+    from skorch.callbacks import Callback
+
+    class Progress(Callback):
+        """A line per member and one every tenth of the epochs."""
+
+        # On the class, not the instance: each ensemble member trains a deep
+        # copy of this callback, and the count must run across them.
+        started = 0
+
+        def on_train_begin(self, net, **kwargs):
+            type(self).started += 1
+            if n_members > 1:
+                print(f"  member {type(self).started}/{n_members}", flush=True)
+
+        def on_epoch_end(self, net, **kwargs):
+            epoch = len(net.history)
+            every = max(1, net.max_epochs // 10)
+            if epoch % every == 0 or epoch == net.max_epochs:
+                seconds = sum(net.history[:, "dur"])
+                print(f"    epoch {epoch:4d}/{net.max_epochs}  train MAE "
+                      f"{net.history[-1, 'train_loss']:.4f}  {seconds:7.1f} s", flush=True)
+
+    return Progress()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import numpy as np
+    from sklearn.metrics import mean_absolute_error
+
+    from sklearn_hform import DeepEnsembleRegressor
+    from sklearn_hform.datasets import load_oqmd_hform
+    from sklearn_hform.datasets._oqmd import OUTLIER_THRESHOLD
+    from sklearn_hform.pretrained import save_pipeline
+    from sklearn_hform.regressor import resolve_device
+
+    t_start = time.perf_counter()
+    out = args.out or REPO / "sklearn_hform" / "pretrained" / args.name
+    X, y = load_oqmd_hform(split=["train", "val"], return_X_y=True)
+    if args.max_rows is not None:
+        X, y = X.iloc[: args.max_rows], y.iloc[: args.max_rows]
+    X_test, y_test = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)
+
+    args.device = resolve_device(args.device)
+    model = build_model(args)
+    regressor = model[-1]
+    member = regressor.estimator if isinstance(regressor, DeepEnsembleRegressor) else regressor
+    n_members = regressor.n_estimators if isinstance(regressor, DeepEnsembleRegressor) else 1
+    if args.n_jobs in (None, 1):
+        # Progress lines printed from parallel worker processes would be lost.
+        member.set_params(callbacks=[("progress", _progress_callback(n_members))])
+    print(f"Training {args.name!r}: {n_members} x network {member.hidden_layer_sizes}, "
+          f"{member.max_epochs} epochs, {member.optimizer} lr={member.lr} batch={member.batch_size}, "
+          f"on {len(X):,} OQMD rows (train+val, |ΔHf| <= {OUTLIER_THRESHOLD:g} eV/atom) on {args.device}",
+          flush=True)
+    if args.max_rows is not None:
+        print("  --max-rows given: a smoke run, not a model to ship", flush=True)
+
+    t0 = time.perf_counter()
+    model.fit(X, y)
+    train_seconds = time.perf_counter() - t0
+    print(f"Trained in {train_seconds:.1f} s; evaluating on the test split ...", flush=True)
+
+    y_pred = model.predict(X_test)
+    y_test = np.asarray(y_test)
+    inlier = np.abs(y_test) <= OUTLIER_THRESHOLD
+    errors = {
+        "test_mae": float(mean_absolute_error(y_test, y_pred)),
+        "test_rows": int(len(y_test)),
+        "test_mae_without_outliers": float(mean_absolute_error(y_test[inlier], y_pred[inlier])),
+        "test_rows_without_outliers": int(inlier.sum()),
+    }
+    # Save without the progress callback: it is a training aid, not part of the model.
+    if isinstance(regressor, DeepEnsembleRegressor):
+        regressor.set_params(estimator__callbacks=None)
+        for m in regressor.estimators_:
+            m.set_params(callbacks=None)
+    else:
+        regressor.set_params(callbacks=None)
+
+    metadata = {
+        "name": args.name,
+        "command": shlex.join(["python", "scripts/train_pretrained.py", *(sys.argv[1:] if argv is None else argv)]),
+        "git_commit": git_commit(),
+        "seed": args.seed,
+        "training_data": "OQMD train+val splits bundled with sklearn-hform, outliers dropped",
+        "train_rows": int(len(X)),
+        "smoke_run": args.max_rows is not None,
+        "hardware": hardware(args.device),
+        "train_seconds": round(train_seconds, 1),
+        "wall_seconds": round(time.perf_counter() - t_start, 1),
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **errors,
+    }
+    save_pipeline(model, out, metadata=metadata)
+    size = sum(p.stat().st_size for p in Path(out).iterdir() if p.is_file())
+    print(f"Test MAE {errors['test_mae']:.4f} eV/atom on all {errors['test_rows']:,} test rows, "
+          f"{errors['test_mae_without_outliers']:.4f} without outliers "
+          f"({errors['test_rows_without_outliers']:,} rows)")
+    print(f"Wrote {out} ({size / 1e6:.1f} MB) in {metadata['wall_seconds']:.0f} s")
+    return metadata
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Deep ensembles: independently seeded networks whose spread estimates uncertainty."""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from .regressor import FormationEnthalpyRegressor
+
+__all__ = ["DeepEnsembleRegressor"]
+
+
+def _fit_member(estimator, X, y):
+    return estimator.fit(X, y)
+
+
+class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
+    """Average of independently seeded regressors, with their spread as uncertainty.
+
+    Each member is a clone of ``estimator`` with its own ``random_state``
+    drawn from the ensemble's, trained on all the rows: a deep ensemble
+    (Lakshminarayanan et al., 2017), not bagging. For a neural network the
+    members differ through their initial weights and the order of the
+    batches, and where they disagree the prediction is less trustworthy:
+    ``predict(X, return_std=True)`` returns that disagreement as a standard
+    deviation, as :class:`~sklearn.gaussian_process.GaussianProcessRegressor`
+    does for its posterior.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The regressor to replicate. ``None`` means
+        :class:`FormationEnthalpyRegressor` with its default parameters.
+        Its ``random_state`` parameter, if it has one, is overwritten in
+        each member.
+    n_estimators : int, default=5
+        Number of members.
+    random_state : int, RandomState instance or None, default=None
+        Draws the members' seeds. A fixed value makes the whole ensemble
+        reproducible (within the determinism of the members).
+    n_jobs : int or None, default=None
+        Members fitted in parallel through :mod:`joblib`. ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context; -1 means all
+        processors. Use a process-based backend (joblib's default): members
+        fitted in threads share torch's global random generator, so seeded
+        fits would no longer be reproducible.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted members.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame with string columns.
+
+    See Also
+    --------
+    FormationEnthalpyRegressor : the default member.
+    sklearn.ensemble.BaggingRegressor : members on bootstrap samples instead.
+
+    References
+    ----------
+    Lakshminarayanan, B., Pritzel, A. and Blundell, C. (2017). Simple and
+    scalable predictive uncertainty estimation using deep ensembles.
+    NeurIPS 30.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_hform import (CompositionFractionTransformer,
+    ...                            DeepEnsembleRegressor, FormationEnthalpyRegressor)
+    >>> from sklearn_hform.datasets import load_oqmd_hform
+    >>> X, y = load_oqmd_hform(split="train", return_X_y=True)
+    >>> member = FormationEnthalpyRegressor(max_epochs=2, device="cpu")
+    >>> pipe = make_pipeline(CompositionFractionTransformer(),
+    ...                      DeepEnsembleRegressor(member, n_estimators=3, random_state=0))
+    >>> mean, std = pipe.fit(X[:2000], y[:2000]).predict(["Fe2O3", "NaCl"], return_std=True)
+    >>> mean.shape, std.shape
+    ((2,), (2,))
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, estimator=None, n_estimators=5, random_state=None, n_jobs=None):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _base_estimator(self):
+        return FormationEnthalpyRegressor() if self.estimator is None else self.estimator
+
+    def fit(self, X, y):
+        """Fit ``n_estimators`` independently seeded clones on all of ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features, typically element fractions.
+        y : array-like of shape (n_samples,)
+            Target. A single-column 2-D ``y`` is accepted with a
+            ``DataConversionWarning``.
+
+        Returns
+        -------
+        self : DeepEnsembleRegressor
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        # Flatten here so the warning about a column y is given once, not by
+        # every member.
+        y = column_or_1d(y, warn=True)
+        rng = check_random_state(self.random_state)
+        base = self._base_estimator()
+        seeded = "random_state" in base.get_params(deep=False)
+        members = []
+        for _ in range(self.n_estimators):
+            member = clone(base)
+            # Drawn even when unused so the seeds do not depend on the member type.
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            if seeded:
+                member.set_params(random_state=seed)
+            members.append(member)
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(delayed(_fit_member)(m, X, y) for m in members)
+        return self
+
+    def predict(self, X, return_std=False):
+        """Mean prediction of the members, optionally with their spread.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the members' predictions.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+            Mean of the members' predictions.
+        y_std : ndarray of shape (n_samples,)
+            Standard deviation (over members, ``ddof=0``) of the predictions;
+            only when ``return_std`` is True. It is 0 for a single member.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        predictions = self._member_predictions(X)
+        mean = predictions.mean(axis=0)
+        if return_std:
+            return mean, predictions.std(axis=0)
+        return mean
+
+    def _member_predictions(self, X):
+        return np.stack([np.asarray(m.predict(X), dtype=np.float64).reshape(-1) for m in self.estimators_])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = get_tags(self._base_estimator()).non_deterministic
+        return tags

@@ -1,0 +1,224 @@
+"""End-to-end tests of the ``hform`` command line.
+
+Most commands run in a subprocess, as a user runs them; error paths that
+need no model run in-process through :func:`sklearn_hform.cli.main`, which is
+much faster.
+"""
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor, cli
+from sklearn_hform.datasets import load_oqmd_hform
+from sklearn_hform.pretrained import load_metadata, load_pipeline, save_pipeline
+
+MEMBER = dict(max_epochs=3, batch_size=256, device="cpu", random_state=0)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    """Tiny saved models: one network and a two-member ensemble."""
+    X, y = load_oqmd_hform(split="train", return_X_y=True)
+    X, y = X[:2000], y[:2000]
+    root = tmp_path_factory.mktemp("models")
+    single = make_pipeline(CompositionFractionTransformer(), FormationEnthalpyRegressor(**MEMBER)).fit(X, y)
+    ensemble = make_pipeline(
+        CompositionFractionTransformer(),
+        DeepEnsembleRegressor(FormationEnthalpyRegressor(**MEMBER), n_estimators=2, random_state=0),
+    ).fit(X, y)
+    save_pipeline(single, root / "single")
+    save_pipeline(ensemble, root / "ensemble")
+    return root / "single", root / "ensemble"
+
+
+def hform(*args, cwd=None, entry_point=False):
+    """Run the command line in a subprocess."""
+    script = Path(sys.executable).with_name("hform")
+    command = [str(script)] if entry_point else [sys.executable, "-m", "sklearn_hform.cli"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def unseen_element(model_dir):
+    seen = load_pipeline(model_dir)[0].elements_seen_
+    return next(e for e in ["He", "Ne", "Ar", "Kr", "Rn"] if e not in seen)
+
+
+@pytest.mark.skipif(shutil.which("hform", path=str(Path(sys.executable).parent)) is None,
+                    reason="console script not installed (pip install -e .)")
+def test_entry_point_help():
+    result = hform("--help", entry_point=True)
+    assert result.returncode == 0
+    for command in ("predict", "train", "hull"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command, option", [("predict", "--on-error"), ("train", "--target"), ("hull", "--e-above-hull")]
+)
+def test_command_help(command, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: hform {command}") and option in out
+
+
+def test_predict_formulas_table_with_std(models):
+    _, ensemble = models
+    unseen = unseen_element(ensemble)
+    result = hform("predict", "Fe2O3", "NaCl", "Ca(OH)2", "Zz3", f"{unseen}F2", "--model", ensemble)
+    assert result.returncode == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    assert header.split()[:2] == ["formula", "dHf"] and "std" in header and "error" in header
+    assert [r.split()[0] for r in rows] == ["Fe2O3", "NaCl", "Ca(OH)2", "Zz3", f"{unseen}F2"]
+    assert float(rows[0].split()[1]) < 0 and float(rows[0].split()[2]) > 0
+    assert "unknown element symbol 'Zz'" in rows[3]
+    assert "argument 4: 'Zz3': unknown element symbol 'Zz'" in result.stderr
+    assert "warning" in result.stderr and unseen in result.stderr and "argument 5" in result.stderr
+
+
+@pytest.fixture
+def formulas_csv(tmp_path):
+    path = tmp_path / "formulas.csv"
+    path.write_text('id,formula\n1,Fe2O3\n2,NaCl\n3,Xx2O\n4,\n5,"Ca(OH)2"\n6,Og2\n7,H2O\n')
+    return path
+
+
+def test_predict_csv_reports_bad_rows_and_keeps_them(models, formulas_csv, tmp_path):
+    single, _ = models
+    out = tmp_path / "out.csv"
+    result = hform("predict", "-i", formulas_csv, "-o", out, "--model", single)
+    assert result.returncode == 0, result.stderr
+    for line in (4, 5, 7):
+        assert f"line {line}:" in result.stderr
+    assert "line 2:" not in result.stderr
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["id", "formula", "dHf_eV_per_atom", "error"]
+    assert list(frame["id"]) == [1, 2, 3, 4, 5, 6, 7]  # nothing dropped, order kept
+    bad = frame["error"] != ""
+    assert list(frame["id"][bad]) == [3, 4, 6]
+    assert (frame["dHf_eV_per_atom"][bad] == "").all()
+    predicted = frame["dHf_eV_per_atom"][~bad].astype(float)
+    expected = load_pipeline(single).predict(["Fe2O3", "NaCl", "Ca(OH)2", "H2O"])
+    np.testing.assert_allclose(predicted, expected, rtol=1e-5)
+
+
+def test_predict_csv_fail_mode_writes_nothing(models, formulas_csv, tmp_path):
+    single, _ = models
+    out = tmp_path / "out.csv"
+    result = hform("predict", "-i", formulas_csv, "-o", out, "--model", single, "--on-error", "fail")
+    assert result.returncode == 1
+    assert "line 4: 'Xx2O'" in result.stderr and "nothing written" in result.stderr
+    assert not out.exists() and result.stdout == ""
+
+
+def test_predict_reports_bad_rows_across_chunks_in_process(models, tmp_path, monkeypatch, capsys):
+    single, ensemble = models
+    monkeypatch.setattr(cli, "CHUNK", 3)
+    formulas = ["NaCl", "Qq", "MgO", "Fe2O3", "LiF", "(Fe", "KCl", "Al2O3"]
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"name": formulas}).to_csv(src, index=False)
+    assert cli.main(["predict", "-i", str(src), "--column", "name", "--model", str(ensemble)]) == 0
+    captured = capsys.readouterr()
+    frame = pd.read_csv(io.StringIO(captured.out), keep_default_na=False)
+    assert list(frame.columns) == ["name", "dHf_eV_per_atom", "std_eV_per_atom", "error"]
+    assert list(np.flatnonzero(frame["error"] != "")) == [1, 5]
+    assert "line 3: 'Qq'" in captured.err and "line 7: '(Fe'" in captured.err
+    good = frame[frame["error"] == ""]
+    mean, std = load_pipeline(ensemble).predict(list(good["name"]), return_std=True)
+    np.testing.assert_allclose(good["dHf_eV_per_atom"].astype(float), mean, rtol=1e-5)
+    np.testing.assert_allclose(good["std_eV_per_atom"].astype(float), std, rtol=1e-5)
+
+
+def test_train_then_predict_with_the_trained_model(tmp_path):
+    data = load_oqmd_hform(split="val").frame.iloc[:1500][["formula", "formation_enthalpy"]]
+    data = data.rename(columns={"formula": "composition", "formation_enthalpy": "dH"})
+    csv = tmp_path / "data.csv"
+    data.to_csv(csv, index=False)
+    with open(csv, "a") as f:
+        f.write("Fe2Qq3,-1.0\nNaCl,n/a\n")
+    model_dir = tmp_path / "model"
+    args = ["train", csv, "--target", "dH", "--column", "composition", "-o", model_dir, "--epochs", "2",
+            "--batch-size", "256", "--hidden", "32,16", "--device", "cpu", "--ensemble", "2"]
+
+    failed = hform(*args)
+    assert failed.returncode == 1 and not model_dir.exists()
+    assert "line 1502: 'Fe2Qq3'" in failed.stderr and "line 1503: target 'n/a'" in failed.stderr
+
+    trained = hform(*args, "--skip-bad-rows", "--test-fraction", "0.2")
+    assert trained.returncode == 0, trained.stderr
+    assert "saved to" in trained.stdout and "epoch    2/2" in trained.stderr
+    meta = load_metadata(model_dir)
+    assert meta["data"]["skipped_rows"] == 2 and meta["train_rows"] == 1200 and meta["test_rows"] == 300
+    assert meta["command"].startswith("hform train")
+
+    predicted = hform("predict", "MgO", "--model", model_dir)
+    assert predicted.returncode == 0, predicted.stderr
+    assert "MgO" in predicted.stdout and "std" in predicted.stdout
+
+    again = hform(*args, "--skip-bad-rows")
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_hull_on_a_coarse_grid(models, tmp_path):
+    single, _ = models
+    png, table = tmp_path / "hull.png", tmp_path / "hull.csv"
+    result = hform("hull", "Li-Fe-O", "--model", single, "--step", "0.25", "--e-above-hull", "0.1",
+                   "--plot", png, "-o", table)
+    assert result.returncode == 0, result.stderr
+    # 15 grid points at step 1/4, minus the 3 pure elements (the references).
+    assert result.stdout.startswith("Li-Fe-O: 12 compositions at step 0.25")
+    frame = pd.read_csv(table)
+    assert len(frame) == 12 and set(frame["formula"]) >= {"LiFeO2", "Li3O", "FeO3", "LiFe3"}
+    np.testing.assert_allclose(frame[["x_Li", "x_Fe", "x_O"]].sum(axis=1), 1.0)
+    assert (frame["e_above_hull_eV_per_atom"] >= -1e-9).all()
+    listed = [line.split()[0] for line in result.stdout.splitlines()[3:]]
+    near = frame[frame["e_above_hull_eV_per_atom"] <= 0.1 + 1e-9]
+    assert listed == list(near["formula"])
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["hull", "Li-Xx"], "not element symbol"),
+        (["hull", "Li"], "at least two elements"),
+        (["hull", "Li-Fe-O", "--step", "0.001"], "use a coarser --step"),
+        (["hull", "Li-Fe-O", "--step", "0.3"], "must divide 1"),
+        (["hull", "Li-Na-K-Rb-Cs", "--step", "0.5", "--plot", "x.png"], "up to 4 elements"),
+        (["predict"], "nothing to predict"),
+        (["predict", "NaCl", "--model", "no/such/dir"], "no directory"),
+        (["predict", "-i", "no_such.csv", "--model", "no/such/dir"], "not found"),
+    ],
+)
+def test_errors_exit_1_on_stderr(args, message, capsys):
+    assert cli.main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err and captured.err.startswith("hform: error:")
+
+
+def test_missing_pretrained_model_and_usage_errors(tmp_path, monkeypatch, capsys):
+    from sklearn_hform.pretrained import _persist
+
+    monkeypatch.setattr(_persist, "_pretrained_root", lambda: tmp_path)
+    assert cli.main(["predict", "NaCl"]) == 1  # the default, "paper", is not there
+    assert "'paper' is not installed" in capsys.readouterr().err
+    for argv in ([], ["predict", "--on-error", "ignore", "NaCl"], ["train", "data.csv"], ["fly"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        assert exit_info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_column_errors(models, formulas_csv, capsys):
+    single, _ = models
+    assert cli.main(["predict", "-i", str(formulas_csv), "--column", "smiles", "--model", str(single)]) == 1
+    assert "no column 'smiles'" in capsys.readouterr().err
