@@ -49,6 +49,7 @@ class FormulaError(ValueError):
     """
 
     def __init__(self, problems, what="invalid formula"):
+        problems = [(int(row), label, value, reason) for row, label, value, reason in problems]
         self.problems = problems
         lines = [
             f"row {row}{_label(label)}: {value!r}: {reason}"
@@ -304,7 +305,9 @@ def fraction_matrix(values, labels, column_of):
         else:
             wrong_type.append((i, label(i), v, f"unsupported type {type(v).__name__}"))
     if wrong_type:
-        raise TypeError(str(FormulaError(wrong_type, what="entry of unsupported type")))
+        error = TypeError(str(FormulaError(wrong_type, what="entry of unsupported type")))
+        error.problems = FormulaError(wrong_type).problems
+        raise error
 
     problems = missing
     str_rows = np.flatnonzero(kinds)

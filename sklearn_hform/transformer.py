@@ -1,5 +1,7 @@
 """Formulas to element-fraction vectors."""
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -15,6 +17,22 @@ __all__ = ["CompositionFractionTransformer", "UnseenElementWarning"]
 
 class UnseenElementWarning(UserWarning):
     """A formula contains an element absent from the data the model was fitted on."""
+
+
+def _caller_stacklevel():
+    """Stack level of the first frame outside scikit-learn and this package.
+
+    ``transform`` is reached through scikit-learn's ``set_output`` wrapper
+    and often through a Pipeline, so a fixed level would blame their code
+    instead of the user's line.
+    """
+    import sklearn
+
+    inside = (os.path.dirname(sklearn.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
@@ -187,7 +205,7 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
                 )
                 if self.handle_unknown == "error":
                     raise ValueError(msg)
-                warnings.warn(msg, UnseenElementWarning, stacklevel=2)
+                warnings.warn(msg, UnseenElementWarning, stacklevel=_caller_stacklevel())
         return Xt
 
     def get_feature_names_out(self, input_features=None):

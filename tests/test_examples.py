@@ -15,6 +15,7 @@ EXAMPLES = {
     "plot_learning_curve.py": "learning_curve",
     "plot_training_curve.py": "training_curve",
     "plot_cross_validation.py": "cross_validation",
+    "plot_uncertainty.py": "uncertainty",
 }
 # Numbers each example's JSON must hold (besides being finite everywhere).
 REQUIRED = {
@@ -22,6 +23,7 @@ REQUIRED = {
     "learning_curve": ["train_sizes", "test_mae", "train_mae"],
     "training_curve": ["train_loss", "valid_loss", "test_mae", "final_test_mae"],
     "cross_validation": ["mae", "p80", "p90", "fold_mae"],
+    "uncertainty": ["bin_mae", "bin_std", "spearman", "coverage", "test_mae"],
 }
 
 
@@ -92,11 +94,24 @@ def check_cross_validation(r):
     assert r["paper"] == {"mae": 0.075, "p80": 0.080, "p90": 0.180}
 
 
+def check_uncertainty(r):
+    assert r["members"] == 3  # quick: a small ensemble trained in the example
+    assert len(r["bin_mae"]) == len(r["bin_std"]) == len(r["bin_rows"]) == 10
+    assert r["bin_std"] == sorted(r["bin_std"])  # equal-count bins of increasing std
+    assert sum(r["bin_rows"]) == r["test_rows"]
+    assert all(m > 0 for m in r["bin_mae"]) and all(s > 0 for s in r["bin_std"])
+    # The point of the example: the error grows with the predicted std.
+    assert r["spearman"] > 0
+    assert 0 <= r["coverage"]["1_std"] <= r["coverage"]["2_std"] <= 1
+    assert 0 < r["test_mae"] < 1
+
+
 CHECKS = {
     "layer_study": check_layer_study,
     "learning_curve": check_learning_curve,
     "training_curve": check_training_curve,
     "cross_validation": check_cross_validation,
+    "uncertainty": check_uncertainty,
 }
 
 

@@ -210,3 +210,15 @@ def test_train_script_smoke_run(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert bad.returncode == 2 and "only apply to 'best'" in bad.stderr
+
+
+def test_mixed_precision_weights_stored_in_bfloat16_without_changing_predictions(oqmd_small, tmp_path):
+    X, y, Xte, _ = oqmd_small
+    pipe = make_pipeline(
+        CompositionFractionTransformer(), FormationEnthalpyRegressor(**MEMBER, mixed_precision=True)
+    ).fit(X[:1500], y[:1500])
+    save_pipeline(pipe, tmp_path)
+    stored = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert stored["0.hidden.0.weight"].dtype == torch.bfloat16
+    assert stored["0.output.weight"].dtype == torch.float32
+    np.testing.assert_array_equal(load_pipeline(tmp_path).predict(Xte[:300]), pipe.predict(Xte[:300]))

@@ -73,8 +73,9 @@ def test_bad_formula_never_becomes_a_row(bad):
 
 
 def test_wrong_type_is_type_error():
-    with pytest.raises(TypeError, match="row 1: 5: unsupported type int"):
+    with pytest.raises(TypeError, match="row 1: 5: unsupported type int") as info:
         CompositionFractionTransformer().fit_transform(["NaCl", 5])
+    assert info.value.problems == [(1, None, 5, "unsupported type int")]
     with pytest.raises(TypeError, match="wrap it in a list"):
         CompositionFractionTransformer().fit_transform("NaCl")
 
@@ -95,8 +96,9 @@ def test_handle_unknown(handle_unknown):
         with pytest.raises(ValueError, match=r"\['Li'\] never seen during fit \(row 1: 'LiCl'"):
             t.transform(X)
     elif handle_unknown == "warn":
-        with pytest.warns(UnseenElementWarning, match="row 1: 'LiCl'"):
+        with pytest.warns(UnseenElementWarning, match="row 1: 'LiCl'") as record:
             t.transform(X)
+        assert record[0].filename == __file__  # blames the caller, not sklearn's wrapper
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("error")

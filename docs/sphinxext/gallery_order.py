@@ -1,4 +1,4 @@
-"""Order of the gallery: the paper's figures (2 to 6), then everything else.
+"""Order of the gallery: the paper's figures (2 to 6), the uncertainty example, then everything else.
 
 A class in an importable module, named by string in ``conf.py``, so that
 Sphinx can pickle the configuration.
@@ -11,6 +11,7 @@ ORDER = [
     "plot_learning_curve.py",
     "plot_training_curve.py",
     "plot_cross_validation.py",
+    "plot_uncertainty.py",
 ]
 
 
