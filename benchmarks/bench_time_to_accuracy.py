@@ -16,19 +16,6 @@ import time
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
-
-
-class TestMAETrace(Callback):
-    """After each epoch, record the test MAE and the cumulative training time."""
-
-    def __init__(self, X, y):
-        self.X, self.y = X, y
-
-    def on_epoch_end(self, net, **kwargs):
-        history = net.history
-        history.record("train_time", sum(history[:, "dur"]))
-        history.record("test_mae", float(np.mean(np.abs(net.predict(self.X) - self.y))))
 
 
 def main():
@@ -49,6 +36,7 @@ def main():
         torch.set_num_threads(args.threads)
 
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+    from sklearn_hform.callbacks import HeldOutMAE
     from sklearn_hform.datasets import load_oqmd_hform
 
     Xtr, ytr = load_oqmd_hform(split=["train", "val"], return_X_y=True)
@@ -61,7 +49,7 @@ def main():
         optimizer=args.optimizer, max_epochs=args.epochs, mixed_precision=args.mixed_precision,
         random_state=args.seed, device="cpu",
     )
-    est.set_params(callbacks=[("test_mae", TestMAETrace(Fte, yte.to_numpy()))])
+    est.set_params(callbacks=[("test_mae", HeldOutMAE(Fte, yte.to_numpy()))])
     print(f"{platform.processor() or platform.machine()}, torch threads {torch.get_num_threads()}; "
           f"train {len(Ftr)} rows, test {len(Fte)} rows (full test split)")
     print(est)

@@ -43,9 +43,9 @@ import numpy as np
 import torch
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import Callback
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
 
 t_start = time.perf_counter()
@@ -68,29 +68,6 @@ OUT = Path(args.out)
 PAPER = {"mae": 0.075, "p80": 0.080, "p90": 0.180}
 
 
-class Progress(Callback):
-    """Print one line every ``every`` epochs of each fit (a skorch callback)."""
-
-    fits_started = 0  # class-wide: counts the folds across the clones
-
-    def __init__(self, every=10, n_fits=None):
-        self.every = every
-        self.n_fits = n_fits
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        Progress.fits_started += 1
-        self.t0_ = time.perf_counter()
-        of = f"/{self.n_fits}" if self.n_fits else ""
-        print(f"  fold {Progress.fits_started}{of}: fit on {len(X):,} rows, {net.max_epochs} epochs", flush=True)
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.every and epoch != net.max_epochs:
-            return
-        print(f"    epoch {epoch:3d}/{net.max_epochs}  train MAE {net.history[-1, 'train_loss']:.4f}"
-              f"  {time.perf_counter() - self.t0_:7.1f} s", flush=True)
-
-
 # %%
 # Data
 # ----
@@ -111,11 +88,12 @@ pipe = make_pipeline(
     CompositionFractionTransformer(),
     FormationEnthalpyRegressor(
         max_epochs=EPOCHS, batch_size=BATCH, random_state=0,
-        callbacks=[("progress", Progress(every=5 if QUICK else 10, n_fits=FOLDS))],
+        callbacks=[("progress", EpochProgress(every=5 if QUICK else 10))],
     ),
 )
 cv = KFold(FOLDS, shuffle=True, random_state=0)
-y_pred = cross_val_predict(pipe, X, y, cv=cv)
+# verbose: joblib prints a line as each fold finishes.
+y_pred = cross_val_predict(pipe, X, y, cv=cv, verbose=10)
 
 err = np.abs(y_pred - y_true)
 summary = {

@@ -54,9 +54,9 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import Callback
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
 
 t_start = time.perf_counter()
@@ -96,27 +96,6 @@ def label(sizes):
     return "+".join(out)
 
 
-class Progress(Callback):
-    """Print one line every ``every`` epochs of each fit (a skorch callback)."""
-
-    def __init__(self, every=10):
-        self.every = every
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.t0_ = time.perf_counter()
-        sizes = net.module__hidden_layer_sizes
-        print(f"  fit {label(sizes)} on {len(X):,} rows, {net.max_epochs} epochs", flush=True)
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.every and epoch != net.max_epochs:
-            return
-        row = net.history[-1]
-        valid = f"  valid MAE {row['valid_loss']:.4f}" if "valid_loss" in row else ""
-        print(f"    epoch {epoch:3d}/{net.max_epochs}  train MAE {row['train_loss']:.4f}{valid}"
-              f"  {time.perf_counter() - self.t0_:7.1f} s", flush=True)
-
-
 # %%
 # Data
 # ----
@@ -144,7 +123,7 @@ pipe = make_pipeline(
     CompositionFractionTransformer(),
     FormationEnthalpyRegressor(
         max_epochs=EPOCHS, batch_size=BATCH, random_state=0,
-        callbacks=[("progress", Progress(every=1 if QUICK else 10))],
+        callbacks=[("progress", EpochProgress(every=1 if QUICK else 10))],
     ),
 )
 search = GridSearchCV(

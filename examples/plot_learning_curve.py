@@ -48,9 +48,9 @@ import pandas as pd
 import torch
 from sklearn.model_selection import PredefinedSplit, learning_curve
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import Callback
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
 
 t_start = time.perf_counter()
@@ -72,24 +72,6 @@ EPOCHS = args.epochs or EPOCHS
 OUT = Path(args.out)
 PAPER_MAE = 0.075  # the paper's headline, all data, 10-fold CV
 PAPER_N = 275_778
-
-
-class Progress(Callback):
-    """Print one line every ``every`` epochs of each fit (a skorch callback)."""
-
-    def __init__(self, every=10):
-        self.every = every
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.t0_ = time.perf_counter()
-        print(f"  fit on {len(X):,} rows, {net.max_epochs} epochs", flush=True)
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.every and epoch != net.max_epochs:
-            return
-        print(f"    epoch {epoch:3d}/{net.max_epochs}  train MAE {net.history[-1, 'train_loss']:.4f}"
-              f"  {time.perf_counter() - self.t0_:7.1f} s", flush=True)
 
 
 # %%
@@ -116,7 +98,7 @@ pipe = make_pipeline(
     CompositionFractionTransformer(),
     FormationEnthalpyRegressor(
         max_epochs=EPOCHS, batch_size=BATCH, random_state=0,
-        callbacks=[("progress", Progress(every=1 if QUICK else 10))],
+        callbacks=[("progress", EpochProgress(every=1 if QUICK else 10))],
     ),
 )
 train_sizes, train_scores, test_scores, fit_times, _ = learning_curve(

@@ -46,9 +46,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from sklearn.pipeline import make_pipeline
-from skorch.callbacks import Callback
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+from sklearn_hform.callbacks import EpochProgress, HeldOutMAE
 from sklearn_hform.datasets import load_oqmd_hform
 
 t_start = time.perf_counter()
@@ -69,38 +69,6 @@ OUT = Path(args.out)
 PAPER_MAE = 0.075
 # MAE (eV/atom) on the same test split, from the CrabNet authors' published predictions.
 ANCHORS = {"CrabNet": 0.0311, "Roost": 0.0315, "ElemNet": 0.0489, "RF+Magpie": 0.0834}
-
-
-class TestMAE(Callback):
-    """Record the MAE on a fixed set of feature rows in the history after each epoch."""
-
-    def __init__(self, X, y):
-        self.X = X
-        self.y = y
-
-    def on_epoch_end(self, net, **kwargs):
-        pred = net.predict(self.X).reshape(-1)
-        net.history.record("test_mae", float(np.mean(np.abs(pred - self.y))))
-
-
-class Progress(Callback):
-    """Print one line every ``every`` epochs (a skorch callback)."""
-
-    def __init__(self, every=10):
-        self.every = every
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.t0_ = time.perf_counter()
-        print(f"  fit on {len(X):,} rows, {net.max_epochs} epochs", flush=True)
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.every and epoch != net.max_epochs:
-            return
-        row = net.history[-1]
-        print(f"    epoch {epoch:3d}/{net.max_epochs}  train MAE {row['train_loss']:.4f}"
-              f"  valid MAE {row['valid_loss']:.4f}  test MAE {row['test_mae']:.4f}"
-              f"  {time.perf_counter() - self.t0_:7.1f} s", flush=True)
 
 
 # %%
@@ -130,8 +98,8 @@ model = make_pipeline(
     FormationEnthalpyRegressor(
         max_epochs=EPOCHS, batch_size=BATCH, random_state=0, validation_fraction=0.1,
         callbacks=[
-            ("test_mae", TestMAE(F_test, y_test.to_numpy())),
-            ("progress", Progress(every=1 if QUICK else 10)),
+            ("test_mae", HeldOutMAE(F_test, y_test.to_numpy())),
+            ("progress", EpochProgress(every=1 if QUICK else 10, columns=("train_loss", "valid_loss", "test_mae"))),
         ],
     ),
 )

@@ -136,38 +136,13 @@ def git_commit():
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def _progress_callback(n_members):
-    from skorch.callbacks import Callback
-
-    class Progress(Callback):
-        """A line per member and one every tenth of the epochs."""
-
-        # On the class, not the instance: each ensemble member trains a deep
-        # copy of this callback, and the count must run across them.
-        started = 0
-
-        def on_train_begin(self, net, **kwargs):
-            type(self).started += 1
-            if n_members > 1:
-                print(f"  member {type(self).started}/{n_members}", flush=True)
-
-        def on_epoch_end(self, net, **kwargs):
-            epoch = len(net.history)
-            every = max(1, net.max_epochs // 10)
-            if epoch % every == 0 or epoch == net.max_epochs:
-                seconds = sum(net.history[:, "dur"])
-                print(f"    epoch {epoch:4d}/{net.max_epochs}  train MAE "
-                      f"{net.history[-1, 'train_loss']:.4f}  {seconds:7.1f} s", flush=True)
-
-    return Progress()
-
-
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
     from sklearn.metrics import mean_absolute_error
 
     from sklearn_hform import DeepEnsembleRegressor
+    from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
     from sklearn_hform.datasets._oqmd import OUTLIER_THRESHOLD
     from sklearn_hform.pretrained import save_pipeline
@@ -187,7 +162,7 @@ def main(argv=None):
     n_members = regressor.n_estimators if isinstance(regressor, DeepEnsembleRegressor) else 1
     if args.n_jobs in (None, 1):
         # Progress lines printed from parallel worker processes would be lost.
-        member.set_params(callbacks=[("progress", _progress_callback(n_members))])
+        member.set_params(callbacks=[("progress", EpochProgress(columns=("train_loss",)))])
     print(f"Training {args.name!r}: {n_members} x network {member.hidden_layer_sizes}, "
           f"{member.max_epochs} epochs, {member.optimizer} lr={member.lr} batch={member.batch_size}, "
           f"on {len(X):,} OQMD rows (train+val, |ΔHf| <= {OUTLIER_THRESHOLD:g} eV/atom) on {args.device}",

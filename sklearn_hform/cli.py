@@ -18,7 +18,6 @@ from functools import reduce
 from pathlib import Path
 
 import numpy as np
-from skorch.callbacks import Callback
 
 PREDICTION = "dHf_eV_per_atom"
 STD = "std_eV_per_atom"
@@ -229,20 +228,6 @@ def cmd_predict(args):
 # -- train -----------------------------------------------------------------
 
 
-class _EpochLines(Callback):
-    """skorch callback printing a progress line to stderr every tenth of the epochs."""
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        every = max(1, net.max_epochs // 10)
-        if epoch % every == 0 or epoch == net.max_epochs:
-            print(
-                f"  epoch {epoch:4d}/{net.max_epochs}  train MAE {net.history[-1, 'train_loss']:.4f}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
 def _hidden_sizes(text):
     try:
         sizes = tuple(int(w) for w in text.split(","))
@@ -281,6 +266,7 @@ def cmd_train(args):
 
     from . import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
     from ._formula import FormulaError
+    from .callbacks import EpochProgress
     from .pretrained import save_pipeline
     from .regressor import resolve_device
 
@@ -327,7 +313,7 @@ def cmd_train(args):
         max_epochs=args.epochs,
         random_state=args.seed,
         device=device,
-        callbacks=None if args.quiet else [("progress", _EpochLines())],
+        callbacks=None if args.quiet else [("progress", EpochProgress(columns=("train_loss",), stream="stderr"))],
     )
     regressor = member
     if args.ensemble > 1:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from skorch.callbacks import Callback
 
 PAPER = {"mae": 0.075, "p80": 0.080, "p90": 0.180}
 
@@ -73,6 +72,7 @@ def main(argv=None):
     from sklearn.pipeline import make_pipeline
 
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
+    from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
     from sklearn_hform.regressor import resolve_device
 
@@ -90,7 +90,7 @@ def main(argv=None):
     print(f"Training the Table-1 network {model[-1].hidden_layer_sizes} on {len(X):,} OQMD compounds "
           f"(train+val, |ΔHf| <= 5 eV/atom) for {epochs} epochs on {device} ...", flush=True)
     t0 = time.perf_counter()
-    model[-1].set_params(callbacks=[("progress", _Progress(every=max(1, epochs // 10)))])
+    model[-1].set_params(callbacks=[("progress", EpochProgress(columns=("train_loss",)))])
     model.fit(X, y)
     t_train = time.perf_counter() - t0
     y_pred = model.predict(X_test)
@@ -121,20 +121,6 @@ def main(argv=None):
     print(f"  90% of errors < {summary['p90']:.4f} eV/atom   (paper: {PAPER['p90']:.3f})")
     print(f"  training {t_train:.0f} s, total {wall:.0f} s; wrote {png} and {out / 'results.json'}")
     return record
-
-
-class _Progress(Callback):
-    """Print one line every few epochs instead of skorch's full table."""
-
-    def __init__(self, every):
-        self.every = every
-
-    def on_epoch_end(self, net, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.every == 0 or epoch == net.max_epochs:
-            dur = sum(net.history[:, "dur"])
-            print(f"  epoch {epoch:4d}/{net.max_epochs}  train MAE {net.history[-1, 'train_loss']:.4f}  "
-                  f"{dur:6.1f} s", flush=True)
 
 
 if __name__ == "__main__":
