@@ -48,7 +48,7 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"sklearn_hform": None},
     "download_all_examples": False,
-    # The paper's order (Fig. 2-6), then the Dask example.
+    # The paper's order (Fig. 2-6), the uncertainty example, then the Dask example.
     "within_subsection_order": "gallery_order.PaperOrder",
     "abort_on_example_error": True,
     "show_memory": False,

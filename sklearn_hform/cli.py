@@ -33,6 +33,13 @@ MAX_REPORTED = 20
 MAX_GRID = 20_000
 
 
+class _LineFormatter(argparse.HelpFormatter):
+    """Wrap each line of a description or epilog on its own, so examples stay one per line."""
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(super(_LineFormatter, self)._fill_text(line, width, indent) for line in text.split("\n"))
+
+
 class CommandError(Exception):
     """A failure to report on stderr as ``hform: error: ...`` with exit status 1."""
 
@@ -517,8 +524,9 @@ def build_parser():
         description="Predict the formation enthalpy (eV/atom) of formulas given as arguments or in a CSV "
         "file. Bad formulas are reported on stderr by line number; with --on-error report they are written "
         f"with the '{ERROR}' column filled and no prediction, with --on-error fail nothing is written.",
-        epilog="examples: hform predict Fe2O3 NaCl 'Ca(OH)2'    "
-        "hform predict -i formulas.csv -o predictions.csv --column formula",
+        epilog="examples:\n  hform predict Fe2O3 NaCl 'Ca(OH)2'\n"
+        "  hform predict -i formulas.csv -o predictions.csv --column formula",
+        formatter_class=_LineFormatter,
     )
     p.add_argument("formulas", nargs="*", metavar="FORMULA", help="formulas to predict, e.g. Fe2O3 NaCl")
     p.add_argument("-i", "--input", metavar="CSV", help="CSV file with a column of formulas ('-': stdin)")
@@ -541,7 +549,8 @@ def build_parser():
         description="Train a composition-to-property network on a CSV file (a formula column and a numeric "
         "target column) and save it to a directory that 'hform predict --model DIR' and "
         "sklearn_hform.pretrained.load_pipeline read.",
-        epilog="example: hform train data.csv --target formation_energy -o my_model --epochs 200",
+        epilog="example:\n  hform train data.csv --target formation_energy -o my_model --epochs 200",
+        formatter_class=_LineFormatter,
     )
     p.add_argument("data", help="CSV file ('-': stdin)")
     p.add_argument("--target", required=True, help="name of the target column")
@@ -578,7 +587,8 @@ def build_parser():
         description="Enumerate the compositions of a chemical system on a grid, predict their formation "
         "enthalpy, build the convex hull (pymatgen PhaseDiagram, elements at 0) and list the compositions "
         "on or near it.",
-        epilog="example: hform hull Li-Fe-O --step 0.05 --e-above-hull 0.05 --plot hull.png",
+        epilog="example:\n  hform hull Li-Fe-O --step 0.05 --e-above-hull 0.05 --plot hull.png",
+        formatter_class=_LineFormatter,
     )
     p.add_argument("system", help="elements joined by '-', e.g. Li-Fe-O")
     p.add_argument("--model", default="paper", help=model_help)

@@ -1,0 +1,245 @@
+"""
+==========================================================
+Uncertainty: the error grows with the ensemble's spread
+==========================================================
+
+A :class:`~sklearn_hform.DeepEnsembleRegressor` averages several
+independently seeded networks; ``predict(X, return_std=True)`` also returns
+the standard deviation of their predictions, as
+:class:`~sklearn.gaussian_process.GaussianProcessRegressor` does for its
+posterior. This example checks, on the OQMD test split (all 51,255 compounds
+as published, ``drop_outliers=False``), that the predicted standard
+deviation says something about the actual error:
+
+* the test compounds are sorted by predicted std and cut into 10 bins of
+  equal size; the mean absolute error of each bin is plotted against its mean
+  predicted std (a binned calibration plot). A calibrated Gaussian std would
+  put the bins on the line MAE = sqrt(2/pi) std; the fitted ratio shows how
+  far off the ensemble's spread is as an absolute scale;
+* the Spearman rank correlation between the std and the absolute error of
+  each compound;
+* the fraction of compounds whose absolute error is within 1 and 2 predicted
+  std (68.3 % and 95.4 % for a calibrated Gaussian), and the whole coverage
+  curve.
+
+The full run loads the shipped ensemble, ``load_pretrained("best")``, and
+trains nothing. The quick run (``--quick`` or ``HFORM_QUICK=1``, used by the
+documentation build) trains a small ensemble of 3 networks for 5 epochs on
+5,000 training compounds and evaluates it on 3,000 test compounds: its
+numbers show that the code runs, not how well the shipped model does.
+
+Run from the repository root::
+
+    python examples/plot_uncertainty.py            # the shipped "best" ensemble
+    python examples/plot_uncertainty.py --quick    # a smoke run, seconds
+
+``--out DIR`` picks the folder for ``uncertainty.png`` and
+``uncertainty.json`` (default ``outputs/plot_uncertainty``).
+"""
+
+# %%
+# Settings
+# --------
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+from scipy.stats import norm, spearmanr
+from sklearn.pipeline import make_pipeline
+
+from sklearn_hform import (
+    CompositionFractionTransformer,
+    DeepEnsembleRegressor,
+    FormationEnthalpyRegressor,
+    load_pretrained,
+)
+from sklearn_hform.callbacks import EpochProgress
+from sklearn_hform.datasets import load_oqmd_hform
+from sklearn_hform.pretrained import load_pretrained_metadata
+
+t_start = time.perf_counter()
+parser = argparse.ArgumentParser(description="Predicted std against actual error on the OQMD test split")
+parser.add_argument("--quick", action="store_true",
+                    help="train a small ensemble on a few thousand rows instead of loading 'best'")
+parser.add_argument("--out", default="outputs/plot_uncertainty", help="folder for the PNG and the JSON")
+parser.add_argument("--bins", type=int, default=10, help="number of equal-count bins of predicted std (default 10)")
+# parse_known_args: sphinx-gallery runs this file with its own argv.
+args, _ = parser.parse_known_args()
+QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+
+N_TRAIN, N_TEST, EPOCHS, BATCH, MEMBERS = 5000, 3000, 5, 128, 3  # quick run only
+N_BINS = args.bins
+OUT = Path(args.out)
+# For a Gaussian error of standard deviation s: E|error| = sqrt(2/pi) s, and
+# P(|error| <= k s) = 2 Phi(k) - 1.
+GAUSS_MAE_PER_STD = float(np.sqrt(2 / np.pi))
+K_COVERAGE = (1, 2)
+
+
+# %%
+# Data and model
+# --------------
+# The test split exactly as published. The full run loads the shipped
+# ensemble; the quick run trains a small one on the first training rows and
+# scores a random sample of the test rows.
+
+X_test, y_test = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)
+if QUICK:
+    rows = np.sort(np.random.default_rng(0).choice(len(X_test), N_TEST, replace=False))
+    X_test, y_test = X_test.iloc[rows], y_test.iloc[rows]
+    X_train, y_train = load_oqmd_hform(split="train", return_X_y=True)
+    X_train, y_train = X_train[:N_TRAIN], y_train[:N_TRAIN]
+    model = make_pipeline(
+        CompositionFractionTransformer(),
+        DeepEnsembleRegressor(
+            FormationEnthalpyRegressor(max_epochs=EPOCHS, batch_size=BATCH,
+                                       callbacks=[("progress", EpochProgress(every=1))]),
+            n_estimators=MEMBERS, random_state=0,
+        ),
+    )
+    print(f"quick run: training {MEMBERS} networks for {EPOCHS} epochs on {len(X_train):,} rows, "
+          f"{'cuda' if torch.cuda.is_available() else 'cpu'}")
+    model.fit(X_train, y_train)
+    model_name, model_metadata = "quick ensemble", {"train_rows": len(X_train), "epochs": EPOCHS}
+else:
+    model = load_pretrained("best")
+    model_name = 'load_pretrained("best")'
+    metadata = load_pretrained_metadata("best")
+    model_metadata = {k: metadata[k] for k in ("command", "train_rows", "test_mae") if k in metadata}
+    print(f"full run: {model_name}, {len(model[-1].estimators_)} networks")
+y_true = y_test.to_numpy()
+
+# %%
+# Mean and standard deviation
+# ---------------------------
+# ``model.predict(X_test, return_std=True)`` would do it in one call (the
+# pipeline passes ``return_std`` on to the ensemble, its last step). Here the
+# formulas go through the transformer separately, to count the compounds with
+# an element the ensemble never saw in training: they would each get an
+# :class:`~sklearn_hform.UnseenElementWarning` (the quick run, trained on few
+# compounds, has some).
+
+transformer, ensemble = model[0], model[-1]
+Xt = transformer.set_params(handle_unknown="ignore").transform(X_test)
+t0 = time.perf_counter()
+mean, std = ensemble.predict(Xt, return_std=True)
+predict_seconds = time.perf_counter() - t0
+unseen = (Xt[:, ~np.isin(transformer.elements_, transformer.elements_seen_)] > 0).any(axis=1)
+err = np.abs(mean - y_true)
+print(f"predicted {len(err):,} test compounds in {predict_seconds:.1f} s: MAE {err.mean():.4f} eV/atom, "
+      f"mean std {std.mean():.4f} eV/atom ({int(unseen.sum())} with an element unseen in training)")
+
+# %%
+# Binned calibration and coverage
+# -------------------------------
+# Equal-count bins of predicted std: sort by std and split into ``N_BINS``
+# consecutive groups of (nearly) the same size.
+
+order = np.argsort(std, kind="stable")
+bins = np.array_split(order, N_BINS)
+bin_std = [float(std[b].mean()) for b in bins]
+bin_mae = [float(err[b].mean()) for b in bins]
+bin_rows = [int(len(b)) for b in bins]
+rho, p_value = spearmanr(std, err)
+# The single factor that turns the std into the MAE on average: the ratio of
+# the means (every compound weighs the same).
+ratio = float(err.mean() / std.mean())
+z = err / np.maximum(std, np.finfo(float).tiny)  # error in units of the predicted std
+# The coverage curve runs far enough to reach 95 % of the compounds.
+ks = np.linspace(0, max(5.0, float(np.ceil(np.quantile(z, 0.95)))), 201)
+coverage_curve = [(z <= k).mean() for k in ks]
+coverage = {f"{k}_std": float((z <= k).mean()) for k in K_COVERAGE}
+gaussian_coverage = {f"{k}_std": float(2 * norm.cdf(k) - 1) for k in K_COVERAGE}
+# The factor the std would need to be multiplied by to cover 68.3 % of the errors.
+scale_for_1_std = float(np.quantile(z, gaussian_coverage["1_std"]))
+
+print(f"Spearman correlation between std and |error|: {rho:.3f} (p = {p_value:.2g})")
+print(f"MAE / mean std = {ratio:.2f} (a calibrated Gaussian std: {GAUSS_MAE_PER_STD:.2f})")
+print(" bin  rows   mean std     MAE")
+for i, (s, m, n) in enumerate(zip(bin_std, bin_mae, bin_rows)):
+    print(f" {i + 1:3d}  {n:5d}  {s:9.4f}  {m:8.4f}")
+for k in K_COVERAGE:
+    print(f"|error| <= {k} std: {coverage[f'{k}_std']:.1%} of the compounds "
+          f"(calibrated Gaussian: {gaussian_coverage[f'{k}_std']:.1%})")
+print(f"the std times {scale_for_1_std:.2f} would cover {gaussian_coverage['1_std']:.1%} of the errors")
+
+# %%
+# Plot
+# ----
+# Left, MAE per bin against mean predicted std (log axes; each point is a
+# tenth of the compounds), with the calibrated-Gaussian line and the fitted
+# ratio. Right, the fraction of compounds with \|error\| <= k std, against the
+# Gaussian expectation.
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
+ax1.plot(bin_std, bin_mae, "o-", label=f"{N_BINS} equal-count bins of std")
+lo, hi = min(bin_std) / 1.5, max(bin_std) * 1.5
+line = np.geomspace(lo, hi, 50)
+ax1.plot(line, GAUSS_MAE_PER_STD * line, "k--", lw=1, label="calibrated Gaussian: MAE = 0.80 std")
+ax1.plot(line, ratio * line, "C3:", lw=1, label=f"fitted: MAE = {ratio:.2f} std")
+ax1.set(xscale="log", yscale="log", xlim=(lo, hi), xlabel="mean predicted std in bin (eV/atom)",
+        ylabel="MAE in bin (eV/atom)", title=f"binned calibration, Spearman ρ = {rho:.2f}")
+for axis in (ax1.xaxis, ax1.yaxis):  # plain numbers at 1, 2 and 5 of each decade
+    axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.set_minor_formatter(NullFormatter())
+ax1.legend(loc="upper left", fontsize=8)
+ax2.plot(ks, coverage_curve, label="this ensemble")
+ax2.plot(ks, 2 * norm.cdf(ks) - 1, "k--", lw=1, label="calibrated Gaussian")
+for k in K_COVERAGE:
+    ax2.plot([k], [coverage[f"{k}_std"]], "o", color="C0")
+    ax2.annotate(f"{coverage[f'{k}_std']:.0%} within {k} std", (k, coverage[f"{k}_std"]),
+                 xytext=(8, -12), textcoords="offset points")
+ax2.set(xlim=(0, ks[-1]), ylim=(0, 1), xlabel="k", ylabel="fraction with |error| <= k std",
+        title="coverage")
+ax2.legend(loc="lower right")
+fig.suptitle(f"{model_name}: {len(err):,} OQMD test compounds, MAE {err.mean():.4f} eV/atom"
+             + (" (quick run)" if QUICK else ""))
+fig.tight_layout()
+OUT.mkdir(parents=True, exist_ok=True)
+fig.savefig(OUT / "uncertainty.png", dpi=120)
+
+# %%
+# Results
+# -------
+
+wall = time.perf_counter() - t_start
+record = {
+    "study": "deep-ensemble std against absolute error, OQMD test split",
+    "quick": QUICK,
+    "model": model_name,
+    "model_metadata": model_metadata,
+    "members": len(ensemble.estimators_),
+    "test_rows": int(len(err)),
+    "test_mae": float(err.mean()),
+    "mean_std": float(std.mean()),
+    "unseen_element_rows": int(unseen.sum()),
+    "bin_std": bin_std,
+    "bin_mae": bin_mae,
+    "bin_rows": bin_rows,
+    "spearman": float(rho),
+    "spearman_p_value": float(p_value),
+    "mae_to_std_ratio": ratio,
+    "gaussian_mae_to_std_ratio": GAUSS_MAE_PER_STD,
+    "coverage": coverage,
+    "gaussian_coverage": gaussian_coverage,
+    "std_scale_for_1_std_coverage": scale_for_1_std,
+    "predict_seconds": round(predict_seconds, 2),
+    "device": "cuda" if QUICK and torch.cuda.is_available() else "cpu",
+    "torch_threads": torch.get_num_threads(),
+    "machine": platform.platform(),
+    "wall_seconds": round(wall, 1),
+    "command": "python examples/plot_uncertainty.py" + (" --quick" if QUICK else "")
+    + (f" --bins {args.bins}" if args.bins != 10 else ""),
+}
+(OUT / "uncertainty.json").write_text(json.dumps(record, indent=2))
+print(f"wrote {OUT / 'uncertainty.png'} and {OUT / 'uncertainty.json'}")
+print(f"total wall time {wall:.1f} s")
