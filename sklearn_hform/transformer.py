@@ -20,15 +20,18 @@ class UnseenElementWarning(UserWarning):
 
 
 def _caller_stacklevel():
-    """Stack level of the first frame outside scikit-learn and this package.
+    """Stack level of the first frame outside scikit-learn, joblib and this package.
 
     ``transform`` is reached through scikit-learn's ``set_output`` wrapper
     and often through a Pipeline, so a fixed level would blame their code
     instead of the user's line.
     """
+    import joblib
     import sklearn
 
-    inside = (os.path.dirname(sklearn.__file__) + os.sep, os.path.dirname(__file__) + os.sep)
+    inside = tuple(os.path.dirname(m.__file__) + os.sep for m in (sklearn, joblib)) + (
+        os.path.dirname(__file__) + os.sep,
+    )
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1

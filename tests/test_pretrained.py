@@ -194,7 +194,7 @@ def test_train_script_smoke_run(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "member 2/2" in result.stdout and "Test MAE" in result.stdout
+    assert result.stdout.count("  fit (32, 16) on 2,000 rows") == 2 and "Test MAE" in result.stdout
     meta = load_metadata(out)
     assert meta["train_rows"] == 2000 and meta["smoke_run"] and meta["seed"] == 0
     assert meta["test_rows"] == 51255 and meta["test_rows_without_outliers"] < 51255
