@@ -38,7 +38,6 @@ import platform
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from sklearn.model_selection import KFold, cross_val_predict
@@ -47,6 +46,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
+from sklearn_hform.evaluation import PAPER_ERRORS, error_summary, plot_parity_and_cdf
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="10-fold cross-validation (Fig. 6 of Ti et al. 2020)")
@@ -65,7 +65,7 @@ else:
 EPOCHS = args.epochs or EPOCHS
 FOLDS = args.folds or FOLDS
 OUT = Path(args.out)
-PAPER = {"mae": 0.075, "p80": 0.080, "p90": 0.180}
+PAPER = PAPER_ERRORS
 
 
 # %%
@@ -96,14 +96,9 @@ cv = KFold(FOLDS, shuffle=True, random_state=0)
 y_pred = cross_val_predict(pipe, X, y, cv=cv, verbose=10)
 
 err = np.abs(y_pred - y_true)
-summary = {
-    "mae": float(err.mean()),
-    "p80": float(np.percentile(err, 80)),
-    "p90": float(np.percentile(err, 90)),
-    "n": int(len(err)),
-    # The same predictions, grouped by the fold that made them.
-    "fold_mae": [float(err[test].mean()) for _, test in cv.split(X)],
-}
+summary = error_summary(y_true, y_pred)
+# The same predictions, grouped by the fold that made them.
+summary["fold_mae"] = [float(err[test].mean()) for _, test in cv.split(X)]
 print(f"{FOLDS}-fold cross-validation over {summary['n']:,} compounds:")
 print(f"  MAE             {summary['mae']:.4f} eV/atom   (paper: {PAPER['mae']:.3f})")
 print(f"  80% of errors < {summary['p80']:.4f} eV/atom   (paper: {PAPER['p80']:.3f})")
@@ -117,27 +112,7 @@ print(f"  MAE per fold    {np.round(summary['fold_mae'], 4).tolist()}")
 # a scatter); right, the cumulative distribution of the absolute errors with
 # our 80th and 90th percentiles (circles) and the paper's (squares).
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
-lo, hi = np.percentile(np.r_[y_true, y_pred], [0.05, 99.95])
-hb = ax1.hexbin(y_pred, y_true, gridsize=100, bins="log", extent=(lo, hi, lo, hi), mincnt=1)
-fig.colorbar(hb, ax=ax1, label="compounds")
-ax1.plot([lo, hi], [lo, hi], "r--", lw=1)
-ax1.set(xlabel="predicted ΔHf (eV/atom)", ylabel="DFT ΔHf (eV/atom)", xlim=(lo, hi), ylim=(lo, hi),
-        title=f"{FOLDS}-fold CV, {summary['n']:,} compounds")
-ax1.text(0.03, 0.97, f"MAE {summary['mae']:.4f} eV/atom\npaper: {PAPER['mae']:.3f}",
-         transform=ax1.transAxes, va="top")
-xs = np.sort(err)
-ax2.plot(xs, np.arange(1, len(xs) + 1) / len(xs), label="this model")
-for q, key, ls in ((0.8, "p80", ":"), (0.9, "p90", "--")):
-    ax2.axhline(q, color="grey", lw=0.8, ls=ls)
-    ax2.plot([summary[key]], [q], "o", color="C0")
-    ax2.plot([PAPER[key]], [q], "s", color="C3",
-             label=f"paper: {int(q * 100)}% < {PAPER[key]:.3f}")
-    ax2.annotate(f"{int(q * 100)}% < {summary[key]:.3f}", (summary[key], q), xytext=(8, -14),
-                 textcoords="offset points")
-ax2.set(xscale="log", xlim=(1e-4, None), ylim=(0, 1), xlabel="absolute error (eV/atom)",
-        ylabel="cumulative fraction", title="cumulative distribution of absolute errors")
-ax2.legend(loc="upper left")
+fig = plot_parity_and_cdf(y_true, y_pred, title=f"{FOLDS}-fold CV")
 fig.suptitle(f"Table-1 network{' (quick run)' if QUICK else ''}, {EPOCHS} epochs per fold")
 fig.tight_layout()
 OUT.mkdir(parents=True, exist_ok=True)

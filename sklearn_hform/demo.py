@@ -17,50 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-PAPER = {"mae": 0.075, "p80": 0.080, "p90": 0.180}
-
-
-def error_summary(y_true, y_pred):
-    """MAE and 80th/90th percentile absolute errors (eV/atom)."""
-    err = np.abs(np.asarray(y_pred) - np.asarray(y_true))
-    return {
-        "mae": float(err.mean()),
-        "p80": float(np.percentile(err, 80)),
-        "p90": float(np.percentile(err, 90)),
-        "n": int(len(err)),
-    }
-
-
-def plot_parity_and_cdf(y_true, y_pred, summary, path, title):
-    """Parity plot and error CDF side by side (Fig. 6 of the paper)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    err = np.abs(np.asarray(y_pred) - np.asarray(y_true))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
-    lo, hi = np.percentile(np.r_[y_true, y_pred], [0.05, 99.95])
-    ax1.hexbin(y_pred, y_true, gridsize=120, bins="log", extent=(lo, hi, lo, hi), cmap="viridis", mincnt=1)
-    ax1.plot([lo, hi], [lo, hi], "r--", lw=1)
-    ax1.set(xlabel="predicted ΔHf (eV/atom)", ylabel="DFT ΔHf (eV/atom)", xlim=(lo, hi), ylim=(lo, hi))
-    ax1.set_title(f"{title}\nMAE {summary['mae']:.4f} eV/atom on {summary['n']:,} compounds")
-    xs = np.sort(err)
-    ax2.plot(xs, np.arange(1, len(xs) + 1) / len(xs), label="this model")
-    for q, key, ls in ((0.8, "p80", ":"), (0.9, "p90", "--")):
-        ax2.axhline(q, color="grey", lw=0.8, ls=ls)
-        ax2.plot([summary[key]], [q], "o", color="C0")
-        ax2.plot([PAPER[key]], [q], "s", color="C3", label=f"paper: {int(q * 100)}% < {PAPER[key]:.3f}")
-        ax2.annotate(f"{int(q * 100)}% < {summary[key]:.3f}", (summary[key], q), xytext=(8, -14),
-                     textcoords="offset points")
-    ax2.set(xscale="log", xlabel="absolute error (eV/atom)", ylabel="cumulative fraction", ylim=(0, 1))
-    ax2.set_title("cumulative distribution of absolute errors")
-    ax2.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="outputs/demo", help="folder for the plot and the JSON")
@@ -74,6 +30,8 @@ def main(argv=None):
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
     from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
+    from sklearn_hform.evaluation import PAPER_ERRORS as PAPER
+    from sklearn_hform.evaluation import error_summary, plot_parity_and_cdf
     from sklearn_hform.regressor import resolve_device
 
     t_start = time.perf_counter()
@@ -99,7 +57,11 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     png = out / "parity_cdf.png"
-    plot_parity_and_cdf(y_test, y_pred, summary, png, "Table-1 network, OQMD test split")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = plot_parity_and_cdf(y_test, y_pred, title="Table-1 network, OQMD test split")
+    fig.savefig(png, dpi=120)
     wall = time.perf_counter() - t_start
     record = {
         **summary,
