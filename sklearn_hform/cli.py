@@ -556,17 +556,24 @@ def build_parser():
     p.add_argument("--target", required=True, help="name of the target column")
     p.add_argument("--column", default="formula", help="name of the formula column (default: formula)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to save the model in")
-    p.add_argument("--epochs", type=_positive_int, default=100, help="training epochs (default: 100)")
+    # Defaults come from the estimator itself, so the CLI cannot drift from it.
+    from .regressor import FormationEnthalpyRegressor
+
+    defaults = FormationEnthalpyRegressor().get_params()
+    p.add_argument("--epochs", type=_positive_int, default=defaults["max_epochs"],
+                   help=f"training epochs (default: {defaults['max_epochs']})")
     p.add_argument(
         "--hidden",
         type=_hidden_sizes,
-        default=(128, 128, 64, 64, 32),
+        default=defaults["hidden_layer_sizes"],
         metavar="W1,W2,...",
-        help="hidden layer widths (default: 128,128,64,64,32)",
+        help=f"hidden layer widths (default: {','.join(map(str, defaults['hidden_layer_sizes']))})",
     )
-    p.add_argument("--lr", type=float, default=3e-3, help="initial learning rate (default: 3e-3)")
-    p.add_argument("--batch-size", type=_positive_int, default=1024, help="rows per step (default: 1024)")
-    p.add_argument("--optimizer", choices=["rmsprop", "adam", "adamw"], default="rmsprop", help="(default: rmsprop)")
+    p.add_argument("--lr", type=float, default=defaults["lr"], help=f"initial learning rate (default: {defaults['lr']:g})")
+    p.add_argument("--batch-size", type=_positive_int, default=defaults["batch_size"],
+                   help=f"rows per step (default: {defaults['batch_size']})")
+    p.add_argument("--optimizer", choices=["rmsprop", "adam", "adamw"], default=defaults["optimizer"],
+                   help=f"(default: {defaults['optimizer']})")
     p.add_argument(
         "--ensemble", type=_positive_int, default=1, metavar="N",
         help="train N independently seeded networks; predictions then come with a std (default: 1)",
