@@ -6,7 +6,7 @@ from .pretrained import load_pretrained
 from .regressor import FormationEnthalpyRegressor
 from .transformer import CompositionFractionTransformer, UnseenElementWarning
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "CompositionFractionTransformer",
