@@ -43,7 +43,7 @@ def epoch_mlpregressor(X, y, batch_size, epochs):
 def epoch_plain_skorch(X, y, batch_size, epochs):
     from skorch import NeuralNetRegressor
 
-    from sklearn_hform._mlp import FractionMLP
+    from sklearn_hform.mlp import FractionMLP
 
     net = NeuralNetRegressor(FractionMLP, module__n_features=X.shape[1], module__hidden_layer_sizes=ARCH,
                              criterion=torch.nn.L1Loss, optimizer=torch.optim.RMSprop, lr=3e-3,
@@ -54,7 +54,7 @@ def epoch_plain_skorch(X, y, batch_size, epochs):
 
 
 def epoch_bare_torch(X, y, batch_size, epochs):
-    from sklearn_hform._mlp import FractionMLP
+    from sklearn_hform.mlp import FractionMLP
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     model = FractionMLP(X.shape[1], ARCH)

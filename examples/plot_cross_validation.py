@@ -46,7 +46,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.evaluation import PAPER_ERRORS, error_summary, plot_parity_and_cdf
+from sklearn_hform.evaluation import error_summary, plot_parity_and_cdf
+from sklearn_hform.paper import PAPER_ERRORS
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="10-fold cross-validation (Fig. 6 of Ti et al. 2020)")

@@ -128,11 +128,11 @@ y_true = y_test.to_numpy()
 # compounds, has some).
 
 transformer, ensemble = model[0], model[-1]
-Xt = transformer.set_params(handle_unknown="ignore").transform(X_test)
+Xt = transformer.fractions(X_test)
 t0 = time.perf_counter()
 mean, std = ensemble.predict(Xt, return_std=True)
 predict_seconds = time.perf_counter() - t0
-unseen = (Xt[:, ~np.isin(transformer.elements_, transformer.elements_seen_)] > 0).any(axis=1)
+unseen = transformer.unseen_element_mask(Xt).any(axis=1)
 err = np.abs(mean - y_true)
 print(f"predicted {len(err):,} test compounds in {predict_seconds:.1f} s: MAE {err.mean():.4f} eV/atom, "
       f"mean std {std.mean():.4f} eV/atom ({int(unseen.sum())} with an element unseen in training)")

@@ -2,7 +2,7 @@
 
 Trains on the bundled OQMD train+val splits (|ΔHf| <= 5 eV/atom), measures
 the MAE on the test split twice (all 51,255 rows as published, and without
-the outliers), and saves the pipeline with :func:`save_pipeline` together
+the outliers), and saves the pipeline with :func:`~sklearn_hform.persistence.save_model` together
 with how it was made (command, seed, hardware, time, errors).
 
     python scripts/train_pretrained.py paper [--epochs 100] [--seed 0]
@@ -15,11 +15,6 @@ run, never a model to ship).
 """
 
 import argparse
-import datetime
-import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv):
+    from sklearn_hform.base import OPTIMIZERS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=["paper", "best"], help="which pretrained model to train")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the regressor's, 100)")
@@ -36,7 +33,7 @@ def parse_args(argv):
                         help="'best' only: number of ensemble members (default: 5)")
     parser.add_argument("--hidden", default=None, metavar="W1,W2,...",
                         help="'best' only: hidden layer widths (default: Table 1's 128,128,64,64,32)")
-    parser.add_argument("--optimizer", choices=["rmsprop", "adam", "adamw"], default=None,
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                         help="'best' only (default: rmsprop)")
     parser.add_argument("--lr", type=float, default=None, help="initial learning rate")
     parser.add_argument("--batch-size", type=int, default=None, help="rows per gradient step")
@@ -96,46 +93,6 @@ def build_model(args):
     return make_pipeline(CompositionFractionTransformer(), regressor)
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def hardware(device):
-    import torch
-
-    info = {
-        "platform": platform.platform(),
-        "processor": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "device": device,
-    }
-    if device.startswith("cuda"):
-        info["device_name"] = torch.cuda.get_device_name(torch.device(device))
-    else:
-        info["device_name"] = info["processor"]
-    return info
-
-
-def git_commit():
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
@@ -144,9 +101,10 @@ def main(argv=None):
     from sklearn_hform import DeepEnsembleRegressor
     from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.datasets._oqmd import OUTLIER_THRESHOLD
-    from sklearn_hform.pretrained import save_pipeline
-    from sklearn_hform.regressor import resolve_device
+    from sklearn_hform.datasets import OUTLIER_THRESHOLD
+    from sklearn_hform.persistence import save_model
+    from sklearn_hform.devices import resolve_device
+    from sklearn_hform.records import run_record
 
     t_start = time.perf_counter()
     out = args.out or REPO / "sklearn_hform" / "pretrained" / args.name
@@ -192,21 +150,17 @@ def main(argv=None):
     else:
         regressor.set_params(callbacks=None)
 
-    metadata = {
-        "name": args.name,
-        "command": shlex.join(["python", "scripts/train_pretrained.py", *(sys.argv[1:] if argv is None else argv)]),
-        "git_commit": git_commit(),
-        "seed": args.seed,
-        "training_data": "OQMD train+val splits bundled with sklearn-hform, outliers dropped",
-        "train_rows": int(len(X)),
-        "smoke_run": args.max_rows is not None,
-        "hardware": hardware(args.device),
-        "train_seconds": round(train_seconds, 1),
-        "wall_seconds": round(time.perf_counter() - t_start, 1),
-        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    metadata = run_record(
+        ["python", "scripts/train_pretrained.py", *(sys.argv[1:] if argv is None else argv)],
+        seed=args.seed, device=args.device, train_seconds=train_seconds,
+        wall_seconds=time.perf_counter() - t_start, repository=REPO,
+        name=args.name,
+        training_data="OQMD train+val splits bundled with sklearn-hform, outliers dropped",
+        train_rows=int(len(X)),
+        smoke_run=args.max_rows is not None,
         **errors,
-    }
-    save_pipeline(model, out, metadata=metadata)
+    )
+    save_model(model, out, metadata=metadata)
     size = sum(p.stat().st_size for p in Path(out).iterdir() if p.is_file())
     print(f"Test MAE {errors['test_mae']:.4f} eV/atom on all {errors['test_rows']:,} test rows, "
           f"{errors['test_mae_without_outliers']:.4f} without outliers "

@@ -1,7 +1,7 @@
 """skorch callbacks for long trainings: progress lines and a held-out error trace.
 
-Pass them through :class:`~sklearn_hform.FormationEnthalpyRegressor`'s
-``callbacks`` parameter; they are cloned with the estimator, so they also
+Pass them through the ``callbacks`` parameter of any of the package's
+networks (:class:`~sklearn_hform.FormationEnthalpyRegressor`, ...); they are cloned with the estimator, so they also
 work inside ``cross_validate``, ``GridSearchCV`` and ensembles.
 """
 
@@ -40,9 +40,10 @@ class EpochProgress(Callback):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.t0_ = time.perf_counter()
-        sizes = net.module__hidden_layer_sizes
+        module = net.module_
+        n_weights = sum(p.numel() for p in module.parameters())
         rows = f" on {len(X):,} rows" if X is not None else ""
-        self._print(f"  fit {sizes}{rows}, {net.max_epochs} epochs")
+        self._print(f"  fit {type(module).__name__} ({n_weights:,} weights){rows}, {net.max_epochs} epochs")
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)

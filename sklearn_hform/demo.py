@@ -11,11 +11,10 @@ the MAE and the 80th/90th percentile absolute errors next to the paper's.
 
 import argparse
 import json
-import platform
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,9 +29,10 @@ def main(argv=None):
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
     from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.evaluation import PAPER_ERRORS as PAPER
+    from sklearn_hform.paper import PAPER_ERRORS as PAPER
     from sklearn_hform.evaluation import error_summary, plot_parity_and_cdf
-    from sklearn_hform.regressor import resolve_device
+    from sklearn_hform.devices import resolve_device
+    from sklearn_hform.records import run_record
 
     t_start = time.perf_counter()
     X, y = load_oqmd_hform(split=["train", "val"], return_X_y=True)
@@ -63,18 +63,11 @@ def main(argv=None):
     fig = plot_parity_and_cdf(y_test, y_pred, title="Table-1 network, OQMD test split")
     fig.savefig(png, dpi=120)
     wall = time.perf_counter() - t_start
-    record = {
-        **summary,
-        "paper": PAPER,
-        "train_rows": len(X),
-        "epochs": epochs,
-        "train_seconds": round(t_train, 1),
-        "wall_seconds": round(wall, 1),
-        "device": device,
-        "machine": platform.platform(),
-        "quick": args.quick,
-        "command": "python -m sklearn_hform.demo" + (" --quick" if args.quick else ""),
-    }
+    record = run_record(
+        ["python", "-m", "sklearn_hform.demo", *(sys.argv[1:] if argv is None else argv)],
+        seed=args.seed, device=device, train_seconds=t_train, wall_seconds=wall,
+        **summary, paper=PAPER, train_rows=len(X), epochs=epochs, quick=args.quick,
+    )
     (out / "results.json").write_text(json.dumps(record, indent=2))
 
     print(f"\nTest split ({summary['n']:,} compounds, as published, outliers included):")

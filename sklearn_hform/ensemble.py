@@ -9,13 +9,16 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from .validation import check_finite_target, check_sample_weight
 from .regressor import FormationEnthalpyRegressor
 
 __all__ = ["DeepEnsembleRegressor"]
 
 
-def _fit_member(estimator, X, y):
-    return estimator.fit(X, y)
+def _fit_member(estimator, X, y, sample_weight):
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    return estimator.fit(X, y, sample_weight=sample_weight)
 
 
 class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
@@ -45,9 +48,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Members fitted in parallel through :mod:`joblib`. ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; -1 means all
-        processors. Use a process-based backend (joblib's default): members
-        fitted in threads share torch's global random generator, so seeded
-        fits would no longer be reproducible.
+        processors. Members of this package draw all their randomness from
+        generators of their own, so seeded ensembles are reproducible with
+        threads as well as processes.
 
     Attributes
     ----------
@@ -100,7 +103,7 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
     def _base_estimator(self):
         return FormationEnthalpyRegressor() if self.estimator is None else self.estimator
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit ``n_estimators`` independently seeded clones on all of ``X``, ``y``.
 
         Parameters
@@ -108,8 +111,10 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Numeric features, typically element fractions.
         y : array-like of shape (n_samples,)
-            Target. A single-column 2-D ``y`` is accepted with a
-            ``DataConversionWarning``.
+            Finite target values. A single-column 2-D ``y`` is accepted with
+            a ``DataConversionWarning``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every member's ``fit``.
 
         Returns
         -------
@@ -119,7 +124,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
         # Flatten here so the warning about a column y is given once, not by
         # every member.
-        y = column_or_1d(y, warn=True)
+        y = column_or_1d(y, warn=True).astype(np.float64)
+        check_finite_target(y)
+        sample_weight = check_sample_weight(sample_weight, len(y))
         rng = check_random_state(self.random_state)
         base = self._base_estimator()
         seeded = "random_state" in base.get_params(deep=False)
@@ -131,7 +138,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             if seeded:
                 member.set_params(random_state=seed)
             members.append(member)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(delayed(_fit_member)(m, X, y) for m in members)
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(m, X, y, sample_weight) for m in members
+        )
         return self
 
     def predict(self, X, return_std=False):
@@ -161,6 +170,50 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
 
     def _member_predictions(self, X):
         return np.stack([np.asarray(m.predict(X), dtype=np.float64).reshape(-1) for m in self.estimators_])
+
+    def export_state(self):
+        """The fitted state, for :mod:`sklearn_hform.persistence`.
+
+        Returns
+        -------
+        attributes : dict
+            ``n_features_in_`` (and ``feature_names_in_``) and one record
+            per member, written by :func:`~sklearn_hform.persistence.encode_estimator`.
+        tensors : dict of str to torch.Tensor
+            The members' tensors, keys prefixed ``"<member>."``.
+        """
+        from .persistence import encode_estimator
+
+        check_is_fitted(self)
+        attributes = {"n_features_in_": int(self.n_features_in_), "estimators_": []}
+        if hasattr(self, "feature_names_in_"):
+            attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        tensors = {}
+        for i, member in enumerate(self.estimators_):
+            record, member_tensors = encode_estimator(member, f"estimators_.{i}")
+            attributes["estimators_"].append(record)
+            tensors.update(member_tensors)
+        return attributes, tensors
+
+    def restore_state(self, attributes, tensors):
+        """Become the fitted ensemble described by :meth:`export_state`'s output.
+
+        Parameters
+        ----------
+        attributes : dict
+        tensors : dict of str to torch.Tensor
+
+        Returns
+        -------
+        self : DeepEnsembleRegressor
+        """
+        from .persistence import decode_estimator
+
+        self.estimators_ = [decode_estimator(record, tensors) for record in attributes["estimators_"]]
+        self.n_features_in_ = int(attributes["n_features_in_"])
+        if "feature_names_in_" in attributes:
+            self.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

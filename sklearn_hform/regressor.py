@@ -1,45 +1,22 @@
-"""The estimator: element fractions to formation enthalpy, trained through skorch."""
+"""The paper's network as a scikit-learn regressor: element fractions to formation enthalpy."""
 
 import numbers
 
-import numpy as np
-import torch
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
-from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, LRScheduler
-from torch import nn
+from sklearn.utils._param_validation import Interval
 
-from ._batching import ShuffleSplitTensors, TensorBatches, TensorData
-from ._mlp import FractionMLP
+from .base import BaseTorchRegressor
+from .validation import check_hidden_layer_sizes
 
 __all__ = ["FormationEnthalpyRegressor"]
 
-_OPTIMIZERS = {
-    "rmsprop": torch.optim.RMSprop,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-}
-_LOSSES = {"l1": nn.L1Loss, "mse": nn.MSELoss}
 
-
-def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but torch sees no CUDA device")
-    return device
-
-
-class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
+class FormationEnthalpyRegressor(BaseTorchRegressor):
     """ElemNet-style fully connected network, a scikit-learn regressor.
 
-    ``fit`` builds a skorch :class:`~skorch.regressor.NeuralNetRegressor`
-    around :class:`~sklearn_hform._mlp.FractionMLP` and trains it; the net is
-    kept as ``net_``, so skorch's callbacks and per-epoch ``history`` stay
+    ``fit`` trains a :class:`~sklearn_hform.mlp.FractionMLP` through skorch
+    (see :class:`~sklearn_hform.base.BaseTorchRegressor` for the training
+    machinery it shares with every network of the package); the skorch net
+    is kept as ``net_``, so its callbacks and per-epoch ``history`` stay
     reachable. Put it behind a
     :class:`~sklearn_hform.CompositionFractionTransformer` to go from
     formulas to eV/atom.
@@ -89,24 +66,31 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         Extra skorch callbacks for the net, e.g. a checkpoint or a custom
         per-epoch score; they run after the built-in learning-rate schedule
         and early stopping.
+    warm_start : bool, default=False
+        Continue training the fitted (or loaded) network instead of starting
+        from fresh weights: fine-tuning a pretrained model on your own data.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
-        split. With a fixed seed two fits on the CPU give identical
-        predictions.
+        split through a generator of the fit's own (torch's global generator
+        is left alone). With a fixed seed two fits on the CPU give identical
+        predictions, also when run in parallel threads.
     verbose : int, default=0
         ``> 0`` prints skorch's per-epoch table.
     device : str, default="auto"
         ``"auto"`` trains on CUDA when torch sees a GPU, else on the CPU;
-        ``"cpu"`` or ``"cuda"`` force it. The fitted net always predicts on
-        the device recorded in ``device_``.
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` force it. The fitted
+        network predicts on the device recorded in ``device_``.
 
     Attributes
     ----------
+    module_ : FractionMLP
+        The trained network, in eval mode.
     net_ : skorch.regressor.NeuralNetRegressor
-        The trained net; ``net_.history`` holds per-epoch ``train_loss`` (and
-        ``valid_loss``) in the units of the target.
+        The net that trained it; ``net_.history`` holds per-epoch
+        ``train_loss`` (and ``valid_loss``) in the units of the target.
+        Present after ``fit``, not on a loaded model.
     device_ : str
-        The device the net was trained on.
+        The device the network lives and predicts on.
     n_iter_ : int
         Epochs actually run.
     n_features_in_ : int
@@ -121,8 +105,13 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
 
     References
     ----------
-    Ti, Z. et al. (2020). Machine learning prediction of formation enthalpy
-    (in Chinese). Jha, D. et al. (2018). ElemNet. Sci. Rep. 8, 17593.
+    Ti Lei, Wu Sixuan, Li Bin, Shi Yuheng, Song Ziwan, Miao Zilong and Shi
+    Zhixiang (2020). Application of Machine Learning in Material Property
+    Prediction (in Chinese). Advances in Condensed Matter Physics 9(2),
+    11-19. doi:10.12677/cmp.2020.92002.
+
+    Jha, D. et al. (2018). ElemNet: deep learning the chemistry of materials
+    from only elemental composition. Sci. Rep. 8, 17593.
 
     Examples
     --------
@@ -139,20 +128,7 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like"],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "mixed_precision": ["boolean"],
-        "loss": [StrOptions(set(_LOSSES))],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "callbacks": [list, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "device": [str],
+        **BaseTorchRegressor._parameter_constraints,
     }
 
     def __init__(
@@ -170,122 +146,33 @@ class FormationEnthalpyRegressor(RegressorMixin, BaseEstimator):
         validation_fraction=None,
         n_iter_no_change=None,
         callbacks=None,
+        warm_start=False,
         random_state=None,
         verbose=0,
         device="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.mixed_precision = mixed_precision
-        self.loss = loss
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-
-    def _build_net(self, n_features, device, seed):
-        sizes = tuple(int(s) for s in self.hidden_layer_sizes)
-        if not sizes or min(sizes) < 1:
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}"
-            )
-        callbacks = []
-        if self.lr_schedule == "cosine":
-            callbacks.append(
-                ("lr_schedule", LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs))
-            )
-        train_split = None
-        if self.validation_fraction is not None:
-            train_split = ShuffleSplitTensors(self.validation_fraction, seed)
-            if self.n_iter_no_change is not None:
-                callbacks.append(
-                    ("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True))
-                )
-        callbacks += list(self.callbacks or [])
-        optimizer_kwargs = {"weight_decay": self.weight_decay}
-        if device == "cuda" or device.startswith("cuda:"):
-            # One fused kernel per step instead of one per parameter tensor.
-            optimizer_kwargs["foreach"] = True
-        return NeuralNetRegressor(
-            module=FractionMLP,
-            module__n_features=n_features,
-            module__hidden_layer_sizes=sizes,
-            module__dropout=self.dropout,
-            module__mixed_precision=self.mixed_precision,
-            criterion=_LOSSES[self.loss],
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=train_split,
-            dataset=TensorData,
-            dataset__device=device,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatches,
+        super().__init__(
+            optimizer=optimizer,
+            lr=lr,
+            lr_schedule=lr_schedule,
+            weight_decay=weight_decay,
+            mixed_precision=mixed_precision,
+            loss=loss,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
             callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
             device=device,
-            verbose=self.verbose,
         )
 
-    def fit(self, X, y):
-        """Train a fresh network on ``X`` and ``y``.
+    def build_module(self, n_features):
+        """The :class:`~sklearn_hform.mlp.FractionMLP` of ``hidden_layer_sizes``."""
+        from .mlp import FractionMLP
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features, typically element fractions.
-        y : array-like of shape (n_samples,)
-            Target, e.g. formation enthalpy in eV/atom. A single-column 2-D
-            ``y`` is accepted with a ``DataConversionWarning``.
-
-        Returns
-        -------
-        self : FormationEnthalpyRegressor
-        """
-        self._validate_params()
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True, multi_output=True)
-        y = column_or_1d(y, warn=True).astype(np.float32)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        device = resolve_device(self.device)
-        # Seeding inside fork_rng makes fits reproducible without touching
-        # the caller's global torch generator.
-        with torch.random.fork_rng(devices=[] if device == "cpu" else None):
-            torch.manual_seed(seed)
-            net = self._build_net(X.shape[1], device, seed)
-            net.fit(X.astype(np.float32, copy=False), y)
-        self.net_ = net
-        self.device_ = device
-        self.n_iter_ = len(net.history)
-        return self
-
-    def predict(self, X):
-        """Predict the target for ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), dtype float64
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
-        y = self.net_.predict(X.astype(np.float32, copy=False))
-        return y.astype(np.float64).reshape(-1)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.device != "cpu" and torch.cuda.is_available()
-        return tags
+        return FractionMLP(n_features, check_hidden_layer_sizes(self.hidden_layer_sizes), dropout=self.dropout)

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._formula import ATOMIC_NUMBER, DEFAULT_ELEMENTS, as_formula_array, fraction_matrix
+from .formula import ATOMIC_NUMBER, DEFAULT_ELEMENTS, as_formula_array, fraction_matrix
 
 __all__ = ["CompositionFractionTransformer", "UnseenElementWarning"]
 
@@ -190,15 +190,13 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         FormulaError
             Listing the bad rows (index and value) of ``X``.
         """
-        check_is_fitted(self)
-        Xt = self._featurize(X, self.elements_)
+        Xt = self.fractions(X)
         if self.handle_unknown != "ignore":
-            unseen = ~np.isin(self.elements_, self.elements_seen_)
-            hits = Xt[:, unseen] > 0
-            bad = np.flatnonzero(hits.any(axis=1))
+            mask = self.unseen_element_mask(Xt)
+            bad = np.flatnonzero(mask.any(axis=1))
             if len(bad):
                 values, _ = as_formula_array(X)
-                syms = sorted(set(self.elements_[unseen][hits[bad].any(axis=0)]), key=ATOMIC_NUMBER.get)
+                syms = sorted(set(self.elements_[mask[bad].any(axis=0)]), key=ATOMIC_NUMBER.get)
                 shown = ", ".join(f"row {i}: {values[i]!r}" for i in bad[:5])
                 more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
                 msg = (
@@ -210,6 +208,47 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
                     raise ValueError(msg)
                 warnings.warn(msg, UnseenElementWarning, stacklevel=_caller_stacklevel())
         return Xt
+
+    def fractions(self, X):
+        """The fraction matrix of ``X``, without :meth:`transform`'s unseen-element check.
+
+        For code that reports unseen elements itself, with
+        :meth:`unseen_element_mask`, whatever ``handle_unknown`` says.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_elements)
+
+        Raises
+        ------
+        FormulaError
+            Listing the bad rows (index and value) of ``X``.
+        """
+        check_is_fitted(self)
+        return self._featurize(X, self.elements_)
+
+    def unseen_element_mask(self, Xt):
+        """Where a fraction matrix holds elements never seen during :meth:`fit`.
+
+        Parameters
+        ----------
+        Xt : ndarray of shape (n_samples, n_elements)
+            Output of :meth:`transform` or :meth:`fractions`.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples, n_elements)
+            True where the row contains the column's element and the element
+            did not occur in the data seen by :meth:`fit`;
+            ``elements_[mask[i]]`` are row ``i``'s unseen elements.
+        """
+        check_is_fitted(self)
+        unseen = ~np.isin(self.elements_, self.elements_seen_)
+        return (np.asarray(Xt) > 0) & unseen
 
     def get_feature_names_out(self, input_features=None):
         """Element symbols of the output columns.
@@ -225,6 +264,49 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return np.asarray(self.elements_, dtype=object)
+
+    def export_state(self):
+        """The fitted state, for :mod:`sklearn_hform.persistence`.
+
+        Returns
+        -------
+        attributes : dict
+            ``elements_``, ``elements_seen_`` (and ``feature_names_in_``).
+        tensors : dict
+            Empty: the transformer has no tensors.
+        """
+        check_is_fitted(self)
+        attributes = {"elements_": list(map(str, self.elements_)), "elements_seen_": list(map(str, self.elements_seen_))}
+        if hasattr(self, "feature_names_in_"):
+            attributes["feature_names_in_"] = list(map(str, self.feature_names_in_))
+        return attributes, {}
+
+    def restore_state(self, attributes, tensors):
+        """Become the fitted transformer described by :meth:`export_state`'s output.
+
+        Parameters
+        ----------
+        attributes : dict
+        tensors : dict
+            Ignored.
+
+        Returns
+        -------
+        self : CompositionFractionTransformer
+        """
+        elements = self._element_columns()
+        saved = np.asarray(attributes["elements_"], dtype=object)
+        if not np.array_equal(saved, elements):
+            raise ValueError("saved elements_ do not match the transformer's elements parameter")
+        seen = np.asarray(attributes["elements_seen_"], dtype=object)
+        if not np.isin(seen, elements).all():
+            raise ValueError("saved elements_seen_ are not among the transformer's elements")
+        self.elements_ = elements
+        self.elements_seen_ = seen
+        self.n_features_in_ = 1
+        if "feature_names_in_" in attributes:
+            self.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
+        return self
 
     # -- matminer featurizer interface -------------------------------------
 

@@ -1,4 +1,11 @@
+import sys
+from pathlib import Path
+
 import pytest
+
+# The developer guide's example network (docs/code/residual_mlp.py) is
+# imported by name, as a user's own module would be, so that it pickles.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "code"))
 
 from sklearn_hform.datasets import load_oqmd_hform
 

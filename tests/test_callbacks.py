@@ -19,7 +19,7 @@ def test_epoch_progress_prints_every_n_epochs(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
-    assert lines[0].startswith("  fit (128, 128, 64, 64, 32) on 300 rows, 6 epochs")
+    assert lines[0].startswith("  fit FractionMLP (31,681 weights) on 300 rows, 6 epochs")
     assert [line.split()[1] for line in lines[1:]] == ["3/6", "6/6"]
     assert "valid_loss" in lines[-1]
 

@@ -18,7 +18,9 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor, cli
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.pretrained import load_metadata, load_pipeline, save_pipeline
+from sklearn_hform.persistence import load_model as load_pipeline
+from sklearn_hform.persistence import load_model_metadata as load_metadata
+from sklearn_hform.persistence import save_model as save_pipeline
 
 MEMBER = dict(max_epochs=3, batch_size=256, device="cpu", random_state=0)
 
@@ -74,8 +76,9 @@ def test_command_help(command, option, capsys):
 def test_predict_formulas_table_with_std(models):
     _, ensemble = models
     unseen = unseen_element(ensemble)
-    result = hform("predict", "Fe2O3", "NaCl", "Ca(OH)2", "Zz3", f"{unseen}F2", "--model", ensemble)
-    assert result.returncode == 0, result.stderr
+    # Options may come between the formulas.
+    result = hform("predict", "Fe2O3", "NaCl", "--model", ensemble, "Ca(OH)2", "Zz3", f"{unseen}F2")
+    assert result.returncode == 3, result.stderr  # done, but a row was bad
     header, rule, *rows = result.stdout.splitlines()
     assert header.split()[:2] == ["formula", "dHf"] and "std" in header and "error" in header
     assert [r.split()[0] for r in rows] == ["Fe2O3", "NaCl", "Ca(OH)2", "Zz3", f"{unseen}F2"]
@@ -96,7 +99,7 @@ def test_predict_csv_reports_bad_rows_and_keeps_them(models, formulas_csv, tmp_p
     single, _ = models
     out = tmp_path / "out.csv"
     result = hform("predict", "-i", formulas_csv, "-o", out, "--model", single)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr
     for line in (4, 5, 7):
         assert f"line {line}:" in result.stderr
     assert "line 2:" not in result.stderr
@@ -122,11 +125,13 @@ def test_predict_csv_fail_mode_writes_nothing(models, formulas_csv, tmp_path):
 
 def test_predict_reports_bad_rows_across_chunks_in_process(models, tmp_path, monkeypatch, capsys):
     single, ensemble = models
-    monkeypatch.setattr(cli, "CHUNK", 3)
+    from sklearn_hform import prediction
+
+    monkeypatch.setattr(prediction, "CHUNK_SIZE", 3)
     formulas = ["NaCl", "Qq", "MgO", "Fe2O3", "LiF", "(Fe", "KCl", "Al2O3"]
     src = tmp_path / "in.csv"
     pd.DataFrame({"name": formulas}).to_csv(src, index=False)
-    assert cli.main(["predict", "-i", str(src), "--column", "name", "--model", str(ensemble)]) == 0
+    assert cli.main(["predict", "-i", str(src), "--column", "name", "--model", str(ensemble)]) == 3
     captured = capsys.readouterr()
     frame = pd.read_csv(io.StringIO(captured.out), keep_default_na=False)
     assert list(frame.columns) == ["name", "dHf_eV_per_atom", "std_eV_per_atom", "error"]
@@ -192,10 +197,14 @@ def test_hull_on_a_coarse_grid(models, tmp_path):
         (["hull", "Li-Xx"], "not element symbol"),
         (["hull", "Li"], "at least two elements"),
         (["hull", "Li-Fe-O", "--step", "0.001"], "use a coarser --step"),
-        (["hull", "Li-Fe-O", "--step", "0.3"], "must divide 1"),
+        (["hull", "Li-Fe-O", "--step", "0.3"], "divide 1"),
+        (["hull", "Li-O", "--step", "0"], "must lie in (0, 0.5]"),
+        (["hull", "Li-O", "--step", "1e-400"], "must lie in (0, 0.5]"),
+        (["train", "no_such.csv", "--target", "y", "-o", __file__], "not a directory"),
         (["hull", "Li-Na-K-Rb-Cs", "--step", "0.5", "--plot", "x.png"], "up to 4 elements"),
         (["predict"], "nothing to predict"),
-        (["predict", "NaCl", "--model", "no/such/dir"], "no directory"),
+        (["predict", "NaCl", "--model", "no/such/dir"], "no such directory"),
+        (["predict", "NaCl", "--model", "nonsense"], "neither a pretrained model"),
         (["predict", "-i", "no_such.csv", "--model", "no/such/dir"], "not found"),
     ],
 )
@@ -206,12 +215,14 @@ def test_errors_exit_1_on_stderr(args, message, capsys):
 
 
 def test_missing_pretrained_model_and_usage_errors(tmp_path, monkeypatch, capsys):
-    from sklearn_hform.pretrained import _persist
+    from importlib import resources
 
-    monkeypatch.setattr(_persist, "_pretrained_root", lambda: tmp_path)
+    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
     assert cli.main(["predict", "NaCl"]) == 1  # the default, "paper", is not there
     assert "'paper' is not installed" in capsys.readouterr().err
-    for argv in ([], ["predict", "--on-error", "ignore", "NaCl"], ["train", "data.csv"], ["fly"]):
+    usage_errors = ([], ["predict", "--on-error", "ignore", "NaCl"], ["train", "data.csv"], ["fly"],
+                    ["hull", "Li-O", "--step", "nan"], ["hull", "Li-O", "--e-above-hull", "nan"])
+    for argv in usage_errors:
         with pytest.raises(SystemExit) as exit_info:
             cli.main(argv)
         assert exit_info.value.code == 2
@@ -222,3 +233,37 @@ def test_column_errors(models, formulas_csv, capsys):
     single, _ = models
     assert cli.main(["predict", "-i", str(formulas_csv), "--column", "smiles", "--model", str(single)]) == 1
     assert "no column 'smiles'" in capsys.readouterr().err
+
+
+def test_csv_line_numbers_survive_blank_lines_and_multiline_fields(models, tmp_path, capsys):
+    single, _ = models
+    src = tmp_path / "gaps.csv"
+    # A blank line (file line 3) and a quoted field spanning lines 4-5: the
+    # bad formula on line 7 must be reported as line 7.
+    src.write_text('formula,note\nNaCl,a\n\nMgO,"two\nlines"\nLiF,b\nXx2O,c\n')
+    assert cli.main(["predict", "-i", str(src), "--model", str(single)]) == 3
+    captured = capsys.readouterr()
+    assert "line 7: 'Xx2O'" in captured.err
+    frame = pd.read_csv(io.StringIO(captured.out), keep_default_na=False)
+    assert list(frame["formula"]) == ["NaCl", "MgO", "LiF", "Xx2O"] and frame["note"][1] == "two\nlines"
+
+
+def test_model_spec_rule_folder_or_pretrained(models, tmp_path, monkeypatch, capsys):
+    single, _ = models
+    shutil.copytree(single, tmp_path / "paper")
+    monkeypatch.chdir(tmp_path)
+    # An existing folder named like a pretrained model is the folder, and the
+    # command says so; "pretrained:paper" is always the shipped model.
+    assert cli.main(["predict", "NaCl", "--model", "paper"]) == 0
+    err = capsys.readouterr().err
+    assert "model: folder paper" in err and "pretrained:paper" in err
+    assert cli.main(["predict", "NaCl", "--model", "pretrained:paper"]) == 0
+    assert "model: pretrained 'paper'" in capsys.readouterr().err
+
+
+def test_train_refuses_an_unusable_output_before_training(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("formula,y\nNaCl,-2\nMgO,-3\n")
+    (tmp_path / "taken").write_text("a file")
+    assert cli.main(["train", str(data), "--target", "y", "-o", str(tmp_path / "taken"), "-q"]) == 1
+    assert "not a directory" in capsys.readouterr().err

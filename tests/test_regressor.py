@@ -1,5 +1,4 @@
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, learning_curv
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-from sklearn_hform._mlp import FractionMLP
+from sklearn_hform.mlp import FractionMLP
 
 FAST = dict(max_epochs=8, batch_size=128, lr=3e-3, random_state=0, device="cpu")
 
@@ -29,8 +28,8 @@ def test_default_architecture_is_table_1():
     module = FractionMLP(94, est.hidden_layer_sizes, dropout=0.2)
     kinds = [type(m).__name__ for m in module.hidden]
     assert kinds == [
-        "Linear", "ReLU", "Linear", "ReLU", "Dropout",
-        "Linear", "ReLU", "Linear", "ReLU", "Dropout",
+        "Linear", "ReLU", "Linear", "ReLU", "GeneratorDropout",
+        "Linear", "ReLU", "Linear", "ReLU", "GeneratorDropout",
         "Linear", "ReLU",
     ]
     widths = [m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear)]
@@ -178,7 +177,7 @@ def test_validation_and_early_stopping():
 
 
 def test_device_auto_and_cuda_validation():
-    from sklearn_hform.regressor import resolve_device
+    from sklearn_hform.devices import resolve_device
 
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     if not torch.cuda.is_available():

@@ -1,30 +1,98 @@
-"""Fitted models shipped with the package, and their safe file format.
+"""The models shipped with the package.
 
 ``load_pretrained("paper")`` and ``load_pretrained("best")`` return fitted
 pipelines (formulas in, eV/atom out) read from the ``paper/`` and ``best/``
-folders next to this module. :func:`save_pipeline` and :func:`load_pipeline`
-write and read the same format for your own models: a JSON description and
-a file of plain tensors, never a pickle.
+folders next to this module, in the format of
+:mod:`sklearn_hform.persistence`.
 """
 
-from ._persist import (
-    FORMAT_VERSION,
-    PRETRAINED_NAMES,
-    available_pretrained,
-    load_metadata,
-    load_pipeline,
-    load_pretrained,
-    load_pretrained_metadata,
-    save_pipeline,
-)
+from importlib import resources
 
-__all__ = [
-    "FORMAT_VERSION",
-    "PRETRAINED_NAMES",
-    "available_pretrained",
-    "load_metadata",
-    "load_pipeline",
-    "load_pretrained",
-    "load_pretrained_metadata",
-    "save_pipeline",
-]
+__all__ = ["PRETRAINED_NAMES", "available_pretrained", "load_pretrained", "load_pretrained_metadata"]
+
+#: Names accepted by :func:`load_pretrained`.
+PRETRAINED_NAMES = ("paper", "best")
+_FILES = ("model.json", "model.safetensors", "SHA256SUMS")
+
+
+def _folder(name):
+    if name not in PRETRAINED_NAMES:
+        raise ValueError(f"unknown pretrained model {name!r}; available: {_describe_available()}")
+    folder = resources.files(__package__) / name
+    if not all((folder / f).is_file() for f in _FILES):
+        raise FileNotFoundError(
+            f"pretrained model {name!r} is not installed with this copy of sklearn-hform "
+            f"(train it with scripts/train_pretrained.py); available: {_describe_available()}"
+        )
+    return folder
+
+
+def available_pretrained():
+    """Names of the pretrained models installed with the package.
+
+    Returns
+    -------
+    list of str
+        A subset of ``PRETRAINED_NAMES``.
+    """
+    root = resources.files(__package__)
+    return [n for n in PRETRAINED_NAMES if all((root / n / f).is_file() for f in _FILES)]
+
+
+def _describe_available():
+    installed = available_pretrained()
+    return ", ".join(f"{n!r}" + ("" if n in installed else " (not installed)") for n in PRETRAINED_NAMES)
+
+
+def load_pretrained(name="paper"):
+    """Load a model shipped with the package: formulas in, eV/atom out.
+
+    Parameters
+    ----------
+    name : {"paper", "best"}, default="paper"
+        ``"paper"`` is the Table-1 network of Ti et al. (2020); ``"best"``
+        the most accurate model this package ships, a
+        :class:`~sklearn_hform.DeepEnsembleRegressor` whose ``predict``
+        accepts ``return_std=True``. Both were trained on the OQMD train and
+        validation splits by ``scripts/train_pretrained.py``; see
+        :func:`load_pretrained_metadata` for how and to what test error.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        Fitted, predicting on the CPU.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the names above.
+    FileNotFoundError
+        If the model is not installed.
+
+    Examples
+    --------
+    >>> from sklearn_hform import load_pretrained
+    >>> model = load_pretrained("paper")  # doctest: +SKIP
+    >>> model.predict(["Fe2O3", "NaCl"])  # doctest: +SKIP
+    """
+    from ..persistence import load_model
+
+    with resources.as_file(_folder(name)) as path:
+        return load_model(path)
+
+
+def load_pretrained_metadata(name="paper"):
+    """How a pretrained model was made: command, seed, hardware, time, test error.
+
+    Parameters
+    ----------
+    name : {"paper", "best"}, default="paper"
+
+    Returns
+    -------
+    dict
+    """
+    from ..persistence import load_model_metadata
+
+    with resources.as_file(_folder(name)) as path:
+        return load_model_metadata(path)

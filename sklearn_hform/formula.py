@@ -51,10 +51,7 @@ class FormulaError(ValueError):
     def __init__(self, problems, what="invalid formula"):
         problems = [(int(row), label, value, reason) for row, label, value, reason in problems]
         self.problems = problems
-        lines = [
-            f"row {row}{_label(label)}: {value!r}: {reason}"
-            for row, label, value, reason in problems[:_MAX_LISTED]
-        ]
+        lines = [f"row {row}{_label(label)}: {value!r}: {reason}" for row, label, value, reason in problems[:_MAX_LISTED]]
         more = len(problems) - _MAX_LISTED
         if more > 0:
             lines.append(f"... and {more} more bad row(s)")
@@ -213,10 +210,7 @@ def as_formula_array(X):
     labels = None
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
-            raise ValueError(
-                f"expected a DataFrame with exactly one column of formulas, "
-                f"got {X.shape[1]} columns"
-            )
+            raise ValueError(f"expected a DataFrame with exactly one column of formulas, got {X.shape[1]} columns")
         labels = X.index
         X = X.iloc[:, 0]
     if isinstance(X, pd.Series):
@@ -345,24 +339,17 @@ def fraction_matrix(values, labels, column_of):
 
     n_units = n_unique + len(mapping_rows)
     if unit_rows:
-        rows = np.concatenate(unit_rows)
-        syms = np.concatenate(unit_syms)
-        amts = np.concatenate(unit_amts)
+        rows, syms, amts = np.concatenate(unit_rows), np.concatenate(unit_syms), np.concatenate(unit_amts)
     else:
-        rows = np.zeros(0, int)
-        syms = np.zeros(0, object)
-        amts = np.zeros(0)
+        rows, syms, amts = np.zeros(0, int), np.zeros(0, object), np.zeros(0)
     sym_code, distinct = pd.factorize(syms)
     col_of_distinct = np.array([column_of.get(s, -1) for s in distinct], dtype=np.intp)
     cols = col_of_distinct[sym_code] if len(syms) else np.zeros(0, np.intp)
     unit_problem = {}
     for j in np.flatnonzero(col_of_distinct < 0):
         s = distinct[j]
-        reason = (
-            f"element {str(s)!r} is not among the transformer's elements"
-            if s in ATOMIC_NUMBER
-            else f"unknown element symbol {str(s)!r}"
-        )
+        known = s in ATOMIC_NUMBER
+        reason = f"element {str(s)!r} is not among the transformer's elements" if known else f"unknown element symbol {str(s)!r}"
         for u in np.unique(rows[sym_code == j]):
             unit_problem.setdefault(u, reason)
     bad_amount = ~np.isfinite(amts) | (amts < 0)

@@ -1,7 +1,11 @@
-"""The PyTorch module: ElemNet's fully connected network."""
+"""The PyTorch module of ElemNet and Ti et al. (2020): a fully connected network."""
 
 import torch
 from torch import nn
+
+from .seeding import GeneratorDropout
+
+__all__ = ["FractionMLP"]
 
 
 class FractionMLP(nn.Module):
@@ -17,19 +21,22 @@ class FractionMLP(nn.Module):
         Dropout rate applied between consecutive hidden layers of different
         width, where Table 1 of Ti et al. (2020) places it. No dropout layer
         is built when it is 0.
-    mixed_precision : bool, default=False
-        Run the hidden layers under bfloat16 autocast (float32 accumulation);
-        the output layer stays in float32 so the prediction keeps its
-        resolution.
 
     Notes
     -----
     The output has shape ``(n_samples,)``, not ``(n_samples, 1)``: with a
     1-D target, a column output would broadcast against it in the loss to an
     ``(n, n)`` matrix and train on the wrong objective.
+
+    Under bfloat16 autocast the hidden layers compute in bfloat16 and the
+    output layer in float32, so the prediction keeps its resolution.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, dropout=0.0, mixed_precision=False):
+    #: Parameters that autocast casts to bfloat16 before use: they can be
+    #: stored that way without changing any output.
+    autocast_prefixes = ("hidden.",)
+
+    def __init__(self, n_features, hidden_layer_sizes, dropout=0.0):
         super().__init__()
         layers = []
         width_in = n_features
@@ -38,13 +45,12 @@ class FractionMLP(nn.Module):
             layers += [nn.Linear(width_in, width), nn.ReLU()]
             changes_width = i + 1 < len(sizes) and sizes[i + 1] != width
             if dropout > 0 and changes_width:
-                layers.append(nn.Dropout(dropout))
+                layers.append(GeneratorDropout(dropout))
             width_in = width
         self.hidden = nn.Sequential(*layers)
         self.output = nn.Linear(width_in, 1)
-        self.mixed_precision = mixed_precision
 
     def forward(self, X):
-        with torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision):
-            h = self.hidden(X)
-        return self.output(h.float()).squeeze(-1)
+        h = self.hidden(X)
+        with torch.autocast(X.device.type, enabled=False):
+            return self.output(h.float()).squeeze(-1)

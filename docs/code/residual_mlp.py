@@ -1,0 +1,50 @@
+"""A new network for sklearn-hform in one file: a residual MLP."""
+
+import numbers
+
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from sklearn_hform.base import BaseTorchRegressor
+from sklearn_hform.persistence import register_estimator
+
+
+class ResidualMLP(nn.Module):
+    def __init__(self, n_features, width, n_blocks):
+        super().__init__()
+        self.inp = nn.Linear(n_features, width)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.ReLU()) for _ in range(n_blocks)
+        )
+        self.out = nn.Linear(width, 1)
+
+    def forward(self, X):
+        h = self.inp(X)
+        for block in self.blocks:
+            h = h + block(h)
+        return self.out(h).squeeze(-1)
+
+
+@register_estimator  # so that save_model / load_model handle it
+class ResidualMLPRegressor(BaseTorchRegressor):
+    _parameter_constraints = {
+        "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_blocks": [Interval(numbers.Integral, 0, None, closed="left")],
+        **BaseTorchRegressor._parameter_constraints,
+    }
+
+    def __init__(self, width=128, n_blocks=3, *, optimizer="adamw", lr=1e-3, lr_schedule="cosine",
+                 weight_decay=0.0, mixed_precision=False, loss="l1", batch_size=1024, max_epochs=100,
+                 validation_fraction=None, n_iter_no_change=None, callbacks=None, warm_start=False,
+                 random_state=None, verbose=0, device="auto"):
+        self.width = width
+        self.n_blocks = n_blocks
+        super().__init__(
+            optimizer=optimizer, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+            mixed_precision=mixed_precision, loss=loss, batch_size=batch_size, max_epochs=max_epochs,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change, callbacks=callbacks,
+            warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
+        )
+
+    def build_module(self, n_features):
+        return ResidualMLP(n_features, self.width, self.n_blocks)

@@ -1,0 +1,84 @@
+"""``hform hull``: screen a chemical system on a composition grid. A thin layer over :mod:`sklearn_hform.hull`."""
+
+import numpy as np
+
+from .common import CommandError, LineFormatter, err, finite_float, format_table, load_model
+
+__all__ = ["add_arguments", "run"]
+
+HELP = "screen a chemical system for stable compositions"
+DESCRIPTION = (
+    "Enumerate the compositions of a chemical system on a grid, predict their formation enthalpy, build the "
+    "convex hull (pymatgen PhaseDiagram, elements at 0) and list the compositions on or near it."
+)
+EPILOG = "example:\n  hform hull Li-Fe-O --step 0.05 --e-above-hull 0.05 --plot hull.png"
+
+
+def add_arguments(parser):
+    """Declare the options of ``hform hull`` on ``parser``."""
+    from .predict import MODEL_HELP
+
+    parser.formatter_class = LineFormatter
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
+    parser.add_argument("system", help="elements joined by '-', e.g. Li-Fe-O")
+    parser.add_argument("--model", default="paper", help=MODEL_HELP)
+    parser.add_argument("--step", type=finite_float, default=0.05,
+                        help="grid spacing in atom fraction; must divide 1 (default: 0.05)")
+    parser.add_argument("--e-above-hull", type=finite_float, default=0.05, metavar="EV",
+                        help="list compositions at most this far above the hull, eV/atom (default: 0.05)")
+    parser.add_argument("--plot", metavar="PNG", help="save a plot of the hull (systems of 2 to 4 elements)")
+    parser.add_argument("-o", "--output", metavar="CSV", help="write every grid composition with its energy above hull")
+
+
+def run(args):
+    """Run ``hform hull``; returns the exit status."""
+    from ..hull import MAX_GRID, check_step, grid_size, parse_chemical_system, plot_hull, screen_grid
+    from .predict import PREDICTION, STD
+
+    try:
+        elements = parse_chemical_system(args.system)
+        check_step(args.step)
+    except ValueError as exc:
+        raise CommandError(str(exc).replace("step=", "--step ")) from None
+    size = grid_size(len(elements), args.step)
+    if size > MAX_GRID:
+        raise CommandError(
+            f"{'-'.join(elements)} at --step {args.step:g} has {size:,} compositions, more than "
+            f"{MAX_GRID:,} this command builds a hull for; use a coarser --step"
+        )
+    if args.plot and len(elements) > 4:
+        raise CommandError(f"--plot draws systems of up to 4 elements, not {len(elements)}")
+    if args.e_above_hull < 0:
+        raise CommandError("--e-above-hull must not be negative")
+
+    model = load_model(args.model)
+    table, diagram = screen_grid(model, elements, args.step)
+    unseen = sorted({e for v in table["unseen_elements"] if v for e in v.split(",")})
+    if unseen:
+        err(f"warning: the model never saw {unseen} in training; predictions are extrapolations")
+    ensemble = "std" in table
+    if args.output:
+        named = table.drop(columns="unseen_elements").rename(
+            columns={"prediction": PREDICTION, "std": STD, "e_above_hull": "e_above_hull_eV_per_atom"}
+        )
+        named.to_csv(args.output, index=False, float_format="%.6g", lineterminator="\n")
+
+    near = table[table["e_above_hull"] <= args.e_above_hull + 1e-9]
+    print(f"{'-'.join(elements)}: {len(table)} compositions at step {args.step:g}; "
+          f"{len(near)} predicted within {args.e_above_hull:g} eV/atom of the hull")
+    if len(near):
+        columns = ["formula", "dHf (eV/atom)", *(["std (eV/atom)"] if ensemble else []), "e_above_hull (eV/atom)"]
+        rows = [
+            [r.formula, f"{r.prediction:.4f}", *([f"{r.std:.4f}"] if ensemble else []), f"{r.e_above_hull:.4f}"]
+            for r in near.itertuples()
+        ]
+        print(format_table(columns, rows))
+    if args.output:
+        err(f"wrote all {len(table)} compositions to {args.output}")
+    if args.plot:
+        try:
+            plot_hull(diagram, args.plot, args.e_above_hull)
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.plot}: {exc}") from None
+        err(f"wrote the hull plot to {args.plot}")
+    return 0 if np.isfinite(table["prediction"]).all() else 3

@@ -1,0 +1,170 @@
+"""``hform train``: train a network on a CSV file of formulas and a target, and save it."""
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .common import CommandError, LineFormatter, column, err, fraction, positive_int, read_csv, report_rows
+
+__all__ = ["add_arguments", "run"]
+
+HELP = "train a model on your own CSV data"
+DESCRIPTION = (
+    "Train a composition-to-property network on a CSV file (a formula column and a numeric target column) "
+    "and save it to a directory that 'hform predict --model DIR' and sklearn_hform.load_model read."
+)
+EPILOG = "example:\n  hform train data.csv --target formation_energy -o my_model --epochs 200"
+
+
+def _hidden_sizes(text):
+    import argparse
+
+    from ..validation import check_hidden_layer_sizes
+
+    try:
+        return check_hidden_layer_sizes(tuple(int(w) for w in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
+def add_arguments(parser):
+    """Declare the options of ``hform train`` on ``parser``."""
+    from ..base import OPTIMIZERS
+    from ..regressor import FormationEnthalpyRegressor
+
+    parser.formatter_class = LineFormatter
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
+    parser.add_argument("data", help="CSV file ('-': stdin)")
+    parser.add_argument("--target", required=True, help="name of the target column")
+    parser.add_argument("--column", default="formula", help="name of the formula column (default: formula)")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to save the model in")
+    # Defaults come from the estimator itself, so the command cannot drift from it.
+    defaults = FormationEnthalpyRegressor().get_params()
+    parser.add_argument("--epochs", type=positive_int, default=defaults["max_epochs"],
+                        help=f"training epochs (default: {defaults['max_epochs']})")
+    parser.add_argument("--hidden", type=_hidden_sizes, default=defaults["hidden_layer_sizes"], metavar="W1,W2,...",
+                        help=f"hidden layer widths (default: {','.join(map(str, defaults['hidden_layer_sizes']))})")
+    parser.add_argument("--lr", type=float, default=defaults["lr"],
+                        help=f"initial learning rate (default: {defaults['lr']:g})")
+    parser.add_argument("--batch-size", type=positive_int, default=defaults["batch_size"],
+                        help=f"rows per step (default: {defaults['batch_size']})")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults["optimizer"],
+                        help=f"(default: {defaults['optimizer']})")
+    parser.add_argument("--ensemble", type=positive_int, default=1, metavar="N",
+                        help="train N independently seeded networks; predictions then come with a std (default: 1)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' (default: auto)")
+    parser.add_argument("--test-fraction", type=fraction, default=None, metavar="F",
+                        help="hold out this fraction of the rows and report the MAE on it")
+    parser.add_argument("--skip-bad-rows", action="store_true",
+                        help="train on the good rows when some are bad (default: fail)")
+    parser.add_argument("--force", action="store_true", help="replace a model already in the output directory")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+def _check_output(out, force):
+    """Refuse a destination that cannot take the model before any training is done."""
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"-o {out}: exists and is not a directory")
+    if (out / "model.json").exists() and not force:
+        raise CommandError(f"{out} already holds a model; pass --force to replace it")
+    parent = out if out.is_dir() else next((p for p in out.parents if p.exists()), Path("."))
+    import os
+
+    if not os.access(parent, os.W_OK):
+        raise CommandError(f"-o {out}: {parent} is not writable")
+
+
+def run(args):
+    """Run ``hform train``; returns the exit status."""
+    import pandas as pd
+    from sklearn.metrics import mean_absolute_error
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+
+    from ..devices import resolve_device
+    from ..ensemble import DeepEnsembleRegressor
+    from ..formula import FormulaError
+    from ..persistence import save_model
+    from ..records import run_record
+    from ..regressor import FormationEnthalpyRegressor
+    from ..transformer import CompositionFractionTransformer
+
+    out = Path(args.output)
+    _check_output(out, args.force)
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    frame, lines = read_csv(args.data, what="data")
+    formulas = column(frame, args.column, "--column", args.data).to_numpy(dtype=object)
+    raw_target = column(frame, args.target, "--target", args.data)
+    target = pd.to_numeric(raw_target, errors="coerce").to_numpy(dtype=np.float64)
+
+    problems = {}
+    for i in np.flatnonzero(~np.isfinite(target)):
+        problems[i] = f"target {raw_target.iloc[i]!r} is not a finite number"
+    try:
+        CompositionFractionTransformer().fit(formulas)
+    except FormulaError as exc:
+        for row, _, value, reason in exc.problems:
+            problems.setdefault(row, f"{value!r}: {reason}")
+    if problems:
+        rows = sorted(problems)
+        report_rows([(f"line {lines[i]}", problems[i]) for i in rows], "bad row")
+        if not args.skip_bad_rows:
+            raise CommandError(f"{len(rows)} bad row(s) in {args.data}; fix them or pass --skip-bad-rows")
+        err(f"skipping {len(rows)} bad row(s)")
+    keep = np.setdiff1d(np.arange(len(frame)), list(problems))
+    X, y = formulas[keep], target[keep]
+    if len(y) < 2:
+        raise CommandError(f"{args.data}: {len(y)} usable row(s); need at least 2 to train")
+    X_test = y_test = None
+    if args.test_fraction:
+        X, X_test, y, y_test = train_test_split(X, y, test_size=args.test_fraction, random_state=args.seed)
+
+    member = FormationEnthalpyRegressor(
+        hidden_layer_sizes=args.hidden, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
+        max_epochs=args.epochs, random_state=args.seed, device=device,
+    )
+    if not args.quiet:
+        from ..callbacks import EpochProgress
+
+        member.set_params(callbacks=[("progress", EpochProgress(columns=("train_loss",), stream="stderr"))])
+    regressor = member
+    if args.ensemble > 1:
+        regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
+    model = make_pipeline(CompositionFractionTransformer(), regressor)
+    if not args.quiet:
+        err(f"training {args.ensemble} x network {args.hidden} for {args.epochs} epochs on {len(y):,} row(s) "
+            f"on {device}")
+    t0 = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - t0
+
+    scores = {"train_mae": float(mean_absolute_error(y, model.predict(X)))}
+    if X_test is not None:
+        scores["test_mae"] = float(mean_absolute_error(y_test, model.predict(X_test)))
+        scores["test_rows"] = int(len(y_test))
+    data_path = Path(args.data)
+    metadata = run_record(
+        ["hform", *args.argv], seed=args.seed, device=device, train_seconds=seconds,
+        data={
+            "file": str(data_path),
+            "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest() if data_path.is_file() else None,
+            "formula_column": args.column,
+            "target_column": args.target,
+            "rows": int(len(frame)),
+            "skipped_rows": int(len(problems)),
+        },
+        train_rows=int(len(y)),
+        **scores,
+    )
+    save_model(model, out, metadata=metadata)
+    summary = f"trained in {seconds:.1f} s; training MAE {scores['train_mae']:.4f}"
+    if "test_mae" in scores:
+        summary += f", held-out MAE {scores['test_mae']:.4f} on {scores['test_rows']} row(s)"
+    print(f"{summary}; saved to {out}")
+    return 0

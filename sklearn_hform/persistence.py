@@ -1,0 +1,394 @@
+"""Saving and loading fitted models: a folder of JSON, safetensors and checksums.
+
+A saved model is a folder with three files:
+
+``model.json``
+    The format version, the versions that wrote it, free-form metadata, and
+    the model as a tree of records: each names a registered class, its
+    parameters and the fitted attributes the estimator exported.
+``model.safetensors``
+    Every tensor of the model, in the pickle-free safetensors format; keys
+    are prefixed by the estimator's place in the tree
+    (``"steps.regressor.estimators_.0.hidden.0.weight"``).
+``SHA256SUMS``
+    The SHA-256 of the two files above, in the format ``sha256sum -c``
+    reads. A model whose files do not match is refused.
+
+Loading reads JSON with :mod:`json` and tensors with :mod:`safetensors`, and
+builds only registered classes, so a model file cannot run code. Each
+estimator writes and reads its own fitted state (``export_state`` and
+``restore_state``); this module knows only the format, the checksums and
+the registry. A :class:`~sklearn.pipeline.Pipeline` of registered steps is
+saved step by step.
+"""
+
+import datetime
+import hashlib
+import importlib
+import inspect
+import json
+import numbers
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+
+__all__ = ["FORMAT_VERSION", "decode_estimator", "encode_estimator", "load_model", "load_model_metadata",
+           "register_estimator", "registered_estimators", "save_model"]
+
+FORMAT = "sklearn-hform-model"
+#: Version of the folder layout written by :func:`save_model`.
+FORMAT_VERSION = 2
+JSON_NAME = "model.json"
+WEIGHTS_NAME = "model.safetensors"
+SUMS_NAME = "SHA256SUMS"
+
+# Classes by the name written in files. Values are "module:attribute" until
+# first use, so that reading the registry imports no estimator (or torch).
+_REGISTRY = {
+    "CompositionFractionTransformer": "sklearn_hform.transformer:CompositionFractionTransformer",
+    "FormationEnthalpyRegressor": "sklearn_hform.regressor:FormationEnthalpyRegressor",
+    "DeepEnsembleRegressor": "sklearn_hform.ensemble:DeepEnsembleRegressor",
+}
+_PIPELINE = "Pipeline"
+# Parameters that only matter while training and have no JSON form.
+_TRAINING_ONLY = ("callbacks",)
+
+
+def register_estimator(cls=None, *, name=None):
+    """Let :func:`save_model` and :func:`load_model` handle ``cls``.
+
+    Usable as a class decorator. The class must implement
+    ``export_state()`` and ``restore_state(attributes, tensors)`` (every
+    subclass of :class:`~sklearn_hform.base.BaseTorchRegressor` does).
+
+    Parameters
+    ----------
+    cls : type
+    name : str, default=None
+        The name written in files; the class name by default. It must stay
+        stable for saved models to load.
+
+    Returns
+    -------
+    cls : type
+    """
+    def register(cls):
+        for method in ("export_state", "restore_state", "get_params"):
+            if not callable(getattr(cls, method, None)):
+                raise TypeError(f"{cls.__name__} cannot be registered: it has no {method}()")
+        key = name or cls.__name__
+        known = _REGISTRY.get(key)
+        if known is not None and _resolve(key) is not cls:
+            raise ValueError(f"another class is already registered as {key!r}")
+        _REGISTRY[key] = cls
+        return cls
+
+    return register if cls is None else register(cls)
+
+
+def registered_estimators():
+    """Names of the classes :func:`load_model` can build.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(_REGISTRY)
+
+
+def _resolve(name):
+    entry = _REGISTRY.get(name)
+    if entry is None:
+        raise ValueError(f"unknown estimator class {name!r} in the model file; known: {registered_estimators()}")
+    if isinstance(entry, str):
+        module, _, attribute = entry.partition(":")
+        entry = _REGISTRY[name] = getattr(importlib.import_module(module), attribute)
+    return entry
+
+
+def _name_of(estimator):
+    for name in list(_REGISTRY):
+        if type(estimator) is _resolve(name):
+            return name
+    raise TypeError(
+        f"{type(estimator).__name__} cannot be saved: register it with "
+        "sklearn_hform.persistence.register_estimator"
+    )
+
+
+def _to_json(value, where):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_to_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _to_json(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if hasattr(value, "get_params"):
+        return {"class": _name_of(value), "params": _encode_params(value, where)}
+    raise TypeError(f"{where} = {value!r} cannot be saved as JSON")
+
+
+def _encode_params(estimator, where):
+    params = estimator.get_params(deep=False)
+    for name in _TRAINING_ONLY:
+        if name in params:
+            params[name] = None
+    if "random_state" in params and not isinstance(params["random_state"], (numbers.Integral, type(None))):
+        # A RandomState instance has no JSON form; its role ended with fit.
+        params["random_state"] = None
+    return {k: _to_json(v, f"{where}.{k}") for k, v in params.items()}
+
+
+def _decode_params(cls, params, where):
+    signature = inspect.signature(cls.__init__).parameters
+    unknown = sorted(set(params) - set(signature))
+    if unknown:
+        raise ValueError(f"{where}: unknown parameter(s) {unknown} for {cls.__name__}")
+    restored = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and set(value) == {"class", "params"}:
+            inner = _resolve(value["class"])
+            value = inner(**_decode_params(inner, value["params"], f"{where}.{key}"))
+        elif isinstance(signature[key].default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        restored[key] = value
+    return restored
+
+
+def encode_estimator(estimator, prefix):
+    """The record and tensors of a fitted registered estimator or Pipeline.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Fitted.
+    prefix : str
+        Prefix of this estimator's tensor keys, unique among its siblings:
+        a nested estimator's prefix is relative to its parent's, since each
+        estimator restores itself from its own tensors only.
+
+    Returns
+    -------
+    record : dict
+        ``{"class", "params", "state", "tensors"}`` (``"steps"`` for a
+        Pipeline), ready for JSON.
+    tensors : dict of str to torch.Tensor
+    """
+    from sklearn.pipeline import Pipeline
+
+    if type(estimator) is Pipeline:
+        steps, tensors = [], {}
+        for name, step in estimator.steps:
+            if step is None or step == "passthrough":
+                raise TypeError("a Pipeline with 'passthrough' steps cannot be saved")
+            record, step_tensors = encode_estimator(step, f"{prefix}.{name}")
+            steps.append([name, record])
+            tensors.update(step_tensors)
+        return {"class": _PIPELINE, "steps": steps}, tensors
+    name = _name_of(estimator)
+    attributes, own = estimator.export_state()
+    tensors = {f"{prefix}.{key}": t for key, t in own.items()}
+    record = {"class": name, "params": _encode_params(estimator, name),
+              "state": _to_json(attributes, f"{name} state"), "tensors": prefix}
+    return record, tensors
+
+
+def decode_estimator(record, tensors):
+    """The fitted estimator (or Pipeline) that :func:`encode_estimator` described.
+
+    Parameters
+    ----------
+    record : dict
+    tensors : dict of str to torch.Tensor
+        All of the model's tensors; each estimator takes those under its
+        prefix.
+
+    Returns
+    -------
+    estimator
+    """
+    from sklearn.pipeline import Pipeline
+
+    if record["class"] == _PIPELINE:
+        return Pipeline([(name, decode_estimator(step, tensors)) for name, step in record["steps"]])
+    cls = _resolve(record["class"])
+    estimator = cls(**_decode_params(cls, record["params"], record["class"]))
+    prefix = record["tensors"] + "."
+    own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return estimator.restore_state(record["state"], own)
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_model(model, directory, metadata=None):
+    """Write a fitted estimator or Pipeline to ``directory``.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        Fitted; every estimator in it must be registered (all of this
+        package's are; see :func:`register_estimator`).
+    directory : str or path-like
+        Created if needed; the model files in it are replaced.
+    metadata : dict, default=None
+        Anything JSON can hold (training command, seed, hardware, test
+        error, ...); returned by :func:`load_model_metadata`.
+
+    Returns
+    -------
+    directory : pathlib.Path
+
+    Notes
+    -----
+    Training-only parameters without a JSON form are not saved:
+    ``callbacks`` is stored as ``None`` and a ``random_state`` given as a
+    ``RandomState`` instance as ``None``.
+    """
+    from safetensors.torch import save
+
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    metadata = _to_json(metadata or {}, "metadata")
+    record, tensors = encode_estimator(model, "model")
+    import torch
+
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sklearn_hform_version": __version__,
+        "torch_version": torch.__version__,
+        "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "model": record,
+        "metadata": metadata,
+    }
+    files = {JSON_NAME: (json.dumps(document, indent=2) + "\n").encode("utf-8"), WEIGHTS_NAME: save(tensors)}
+    sums = "".join(f"{_sha256(data)}  {name}\n" for name, data in files.items())
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+    (directory / SUMS_NAME).write_text(sums, encoding="ascii")
+    return directory
+
+
+def _read_checked(directory):
+    """``model.json``'s document and the weights' bytes, after the checksums."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no saved model: {str(directory)!r} is not a directory")
+    sums_path = directory / SUMS_NAME
+    if not sums_path.is_file():
+        from .legacy import is_legacy_model
+
+        if is_legacy_model(directory):
+            return None, None
+        raise FileNotFoundError(f"no saved model in {str(directory)!r}: {SUMS_NAME} is missing")
+    expected = {}
+    for line in sums_path.read_text(encoding="ascii", errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        expected[name.strip()] = digest.strip()
+    data = {}
+    for name in (JSON_NAME, WEIGHTS_NAME):
+        path = directory / name
+        if not path.is_file():
+            raise FileNotFoundError(f"no saved model in {str(directory)!r}: {name} is missing")
+        data[name] = path.read_bytes()
+        if expected.get(name) != _sha256(data[name]):
+            raise ValueError(
+                f"{directory}: {name} does not match its checksum in {SUMS_NAME}; the file was changed "
+                "or damaged after the model was saved, so it is refused"
+            )
+    return _parse_document(data[JSON_NAME], str(directory)), data[WEIGHTS_NAME]
+
+
+def _parse_document(raw, source):
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{source}: {JSON_NAME} is not valid JSON ({exc})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{source}: not a sklearn-hform model file")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{source}: model format version {version!r} is newer than this sklearn-hform "
+            f"reads ({FORMAT_VERSION}); upgrade sklearn-hform"
+        )
+    return document
+
+
+def load_model(directory):
+    """Load a model written by :func:`save_model`, ready to predict on the CPU.
+
+    Folders written by sklearn-hform 0.1 (``model.json`` and ``model.pt``)
+    load too, with a ``FutureWarning`` suggesting to save them again.
+
+    Parameters
+    ----------
+    directory : str or path-like
+
+    Returns
+    -------
+    estimator or Pipeline
+        Fitted, as it was saved; its networks predict on the CPU.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or one of its files is missing.
+    ValueError
+        If the files were changed after saving, or are not a model this
+        version can read.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    document, weights = _read_checked(directory)
+    if document is None:
+        from .legacy import read_legacy_model
+
+        warnings.warn(
+            f"{directory} was saved by sklearn-hform 0.1 (format 1, pickle-based weights); "
+            "save it again with sklearn_hform.persistence.save_model to convert it",
+            FutureWarning,
+            stacklevel=2,
+        )
+        record, tensors = read_legacy_model(directory)
+    else:
+        try:
+            tensors = load(weights)
+        except SafetensorError as exc:
+            raise ValueError(f"{directory}: cannot read {WEIGHTS_NAME} ({exc})") from None
+        record = document.get("model")
+    try:
+        return decode_estimator(record, tensors)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{directory}: malformed model file ({type(exc).__name__}: {exc})") from None
+
+
+def load_model_metadata(directory):
+    """The ``metadata`` dict stored with a model, checked but without building it.
+
+    Parameters
+    ----------
+    directory : str or path-like
+
+    Returns
+    -------
+    dict
+    """
+    document, _ = _read_checked(directory)
+    if document is None:
+        from .legacy import read_legacy_metadata
+
+        return read_legacy_metadata(directory)
+    return document["metadata"]

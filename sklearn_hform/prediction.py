@@ -1,0 +1,137 @@
+"""Predicting many formulas at once without letting the bad ones stop the good ones.
+
+``model.predict(formulas)`` is all or nothing: one unreadable formula among
+100,000 raises a :class:`~sklearn_hform.formula.FormulaError` and nothing is
+predicted. :func:`predict_formulas` predicts every row that can be read and
+reports the others row by row, as a screening run or a command line needs.
+"""
+
+import inspect
+
+import numpy as np
+
+__all__ = ["CHUNK_SIZE", "predict_formulas", "supports_std"]
+
+#: Rows featurized and predicted at a time.
+CHUNK_SIZE = 8192
+
+
+def supports_std(estimator):
+    """Whether ``estimator.predict`` accepts ``return_std`` (a Pipeline asks its last step).
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+
+    Returns
+    -------
+    bool
+    """
+    final = estimator[-1] if hasattr(estimator, "steps") else estimator
+    try:
+        return "return_std" in inspect.signature(final.predict).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def _split_pipeline(model):
+    from .transformer import CompositionFractionTransformer
+
+    if not hasattr(model, "steps") or not isinstance(model[0], CompositionFractionTransformer):
+        raise TypeError(
+            "predict_formulas needs a Pipeline whose first step is a CompositionFractionTransformer, "
+            f"got {type(model).__name__}"
+        )
+    if len(model) < 2:
+        raise TypeError("the Pipeline has no step after its CompositionFractionTransformer")
+    return model[0], model[1:]
+
+
+def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progress=False):
+    """Predict every formula that can be read; report the others instead of raising.
+
+    The model is not changed: unseen elements are reported in the
+    ``unseen_elements`` column whatever the transformer's ``handle_unknown``
+    says, and no warning is emitted for them.
+
+    Parameters
+    ----------
+    model : Pipeline
+        Fitted, starting with a
+        :class:`~sklearn_hform.CompositionFractionTransformer` (as every
+        model of :func:`~sklearn_hform.load_pretrained` does).
+    formulas : array-like of shape (n_samples,)
+        Formulas, ``Composition`` objects or ``{element: amount}`` dicts.
+    return_std : bool or None, default=None
+        Add the predicted ``std`` column. ``None`` adds it when the model's
+        last step can give one (``predict(X, return_std=True)``).
+    chunk_size : int, default=None
+        Rows featurized and predicted at a time (``None``: :data:`CHUNK_SIZE`,
+        8192): the memory a call needs grows with this, not with the number
+        of formulas.
+    progress : bool, default=False
+        Show a :mod:`tqdm` progress bar on stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row, in order, with columns ``prediction``
+        (NaN where the row failed), ``std`` (with ``return_std``),
+        ``error`` (the reason a row failed, ``""`` where it was predicted)
+        and ``unseen_elements`` (elements of the formula absent from the
+        model's training data, comma-separated, ``""`` if none).
+
+    Examples
+    --------
+    >>> from sklearn_hform import load_pretrained
+    >>> from sklearn_hform.prediction import predict_formulas
+    >>> predict_formulas(load_pretrained("paper"), ["NaCl", "Xx2O"])  # doctest: +SKIP
+       prediction                        error unseen_elements
+    0   -1.9...
+    1         NaN  unknown element symbol 'Xx'
+    """
+    import pandas as pd
+    from tqdm import tqdm
+
+    from .formula import FormulaError, as_formula_array
+
+    transformer, rest = _split_pipeline(model)
+    if return_std is None:
+        return_std = supports_std(model)
+    elif return_std and not supports_std(model):
+        raise ValueError(f"{type(model[-1]).__name__}.predict does not accept return_std")
+    chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    values, _ = as_formula_array(formulas)
+    n = len(values)
+    mean = np.full(n, np.nan)
+    std = np.full(n, np.nan) if return_std else None
+    errors = np.full(n, "", dtype=object)
+    unseen = np.full(n, "", dtype=object)
+    with tqdm(total=n, disable=not progress, unit="formula", desc="predicting") as bar:
+        for start in range(0, n, chunk_size):
+            chunk = values[start : start + chunk_size]
+            rows = np.arange(len(chunk))
+            try:
+                Xt = transformer.fractions(chunk)
+            except FormulaError as exc:
+                bad = {row: reason for row, _, _, reason in exc.problems}
+                errors[start + np.fromiter(bad, int, len(bad))] = list(bad.values())
+                rows = np.setdiff1d(rows, list(bad))
+                Xt = transformer.fractions(chunk[rows]) if len(rows) else None
+            if Xt is not None:
+                if return_std:
+                    mean[start + rows], std[start + rows] = rest.predict(Xt, return_std=True)
+                else:
+                    mean[start + rows] = rest.predict(Xt)
+                mask = transformer.unseen_element_mask(Xt)
+                for i in np.flatnonzero(mask.any(axis=1)):
+                    unseen[start + rows[i]] = ",".join(transformer.elements_[mask[i]])
+            bar.update(len(chunk))
+    table = {"prediction": mean}
+    if return_std:
+        table["std"] = std
+    table["error"] = errors
+    table["unseen_elements"] = unseen
+    return pd.DataFrame(table)

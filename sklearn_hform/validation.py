@@ -1,0 +1,71 @@
+"""Checks of user input shared by the estimators: each names the bad value and its row."""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["check_finite_target", "check_hidden_layer_sizes", "check_sample_weight"]
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a float64 array, or ``ValueError`` naming the bad row.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), scalar or None
+    n_samples : int
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or None
+    """
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers; it holds a value that is not") from None
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.shape != (n_samples,):
+        raise ValueError(f"sample_weight has shape {w.shape}, expected ({n_samples},)")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if len(bad):
+        raise ValueError(f"sample_weight must be finite and non-negative; row {bad[0]} is {w[bad[0]]!r}")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight sums to zero: no row would be trained on")
+    return w
+
+
+def check_finite_target(y):
+    """``ValueError`` naming the first row whose target is missing or not finite.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,), float
+    """
+    bad = np.flatnonzero(~np.isfinite(y))
+    if len(bad):
+        raise ValueError(
+            f"y must be finite numbers; {len(bad)} row(s) are not, the first is row {bad[0]} ({float(y[bad[0]])})"
+        )
+
+
+def check_hidden_layer_sizes(sizes):
+    """``sizes`` as a tuple of positive ints, or ``ValueError`` naming the value.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+
+    Returns
+    -------
+    tuple of int
+    """
+    try:
+        widths = tuple(sizes)
+    except TypeError:
+        raise ValueError(f"hidden_layer_sizes must be a sequence of positive integers, got {sizes!r}") from None
+    if not widths or not all(isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1 for w in widths):
+        raise ValueError(f"hidden_layer_sizes must be a non-empty sequence of positive integers, got {sizes!r}")
+    return tuple(int(w) for w in widths)

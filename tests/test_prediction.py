@@ -1,0 +1,81 @@
+"""The library functions under ``hform predict`` and ``hform hull``."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
+from sklearn_hform.hull import check_step, composition_grid, parse_chemical_system, screen_grid
+from sklearn_hform.prediction import predict_formulas, supports_std
+
+MEMBER = dict(max_epochs=2, batch_size=256, device="cpu", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def models(oqmd_small):
+    X, y, _, _ = oqmd_small
+    single = make_pipeline(CompositionFractionTransformer(handle_unknown="error"),
+                           FormationEnthalpyRegressor(**MEMBER)).fit(X[:1500], y[:1500])
+    ensemble = make_pipeline(CompositionFractionTransformer(),
+                             DeepEnsembleRegressor(FormationEnthalpyRegressor(**MEMBER), n_estimators=2)).fit(
+        X[:1500], y[:1500])
+    return single, ensemble
+
+
+def test_bad_rows_are_reported_and_good_rows_predicted(models):
+    single, _ = models
+    unseen = next(e for e in ["He", "Ne", "Ar", "Kr"] if e not in single[0].elements_seen_)
+    formulas = ["NaCl", "Qq2", "MgO", "", f"{unseen}F2", "(Fe"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reporting unseen elements is the table's job, not a warning's
+        table = predict_formulas(single, formulas, chunk_size=2)
+    assert list(table.columns) == ["prediction", "error", "unseen_elements"]
+    good = table["error"] == ""
+    assert list(np.flatnonzero(~good)) == [1, 3, 5]
+    assert table["prediction"][~good].isna().all()
+    np.testing.assert_array_equal(table["prediction"][[0, 2]], single.predict(["NaCl", "MgO"]))
+    assert list(table["unseen_elements"]) == ["", "", "", "", unseen, ""]
+    # The model is left as it was: its transformer still refuses unseen elements.
+    assert single[0].handle_unknown == "error"
+    with pytest.raises(ValueError, match="never seen"):
+        single.predict([f"{unseen}F2"])
+
+
+def test_std_column_follows_the_model(models):
+    single, ensemble = models
+    assert not supports_std(single) and supports_std(ensemble)
+    table = predict_formulas(ensemble, ["NaCl", "MgO"])
+    mean, std = ensemble.predict(["NaCl", "MgO"], return_std=True)
+    np.testing.assert_array_equal(table["prediction"], mean)
+    np.testing.assert_array_equal(table["std"], std)
+    with pytest.raises(ValueError, match="return_std"):
+        predict_formulas(single, ["NaCl"], return_std=True)
+    with pytest.raises(TypeError, match="CompositionFractionTransformer"):
+        predict_formulas(single[-1], ["NaCl"])
+
+
+@pytest.mark.parametrize("step", [0, -0.1, 0.7, float("nan"), float("inf"), 1e-400, 0.3, "x"])
+def test_bad_grid_steps_are_value_errors(step):
+    with pytest.raises(ValueError, match="step"):
+        check_step(step)
+
+
+def test_grid_and_system_parsing():
+    assert parse_chemical_system("Li-Fe-O") == ["Li", "Fe", "O"]
+    for bad in ("Li", "Li-Li", "Li-Xx"):
+        with pytest.raises(ValueError):
+            parse_chemical_system(bad)
+    counts, formulas = composition_grid(["Na", "Cl"], 0.25)
+    assert formulas == ["NaCl3", "NaCl", "Na3Cl"]
+    np.testing.assert_array_equal(counts, [[1, 3], [1, 1], [3, 1]])
+
+
+def test_screen_grid_table_matches_the_model(models):
+    single, _ = models
+    table, diagram = screen_grid(single, "Na-Cl", step=0.25)
+    assert list(table["formula"].sort_values()) == ["Na3Cl", "NaCl", "NaCl3"]
+    np.testing.assert_allclose(table["prediction"], single.predict(list(table["formula"])))
+    assert (table["e_above_hull"] >= -1e-9).all() and table["e_above_hull"].is_monotonic_increasing
+    assert len(diagram.elements) == 2
