@@ -60,7 +60,7 @@ args, _ = parser.parse_known_args()
 QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
 
 if QUICK:
-    N_ROWS, FOLDS, EPOCHS, BATCH = 12_000, 3, 15, 256
+    N_ROWS, FOLDS, EPOCHS, BATCH = 4000, 3, 6, 256
 else:
     N_ROWS, FOLDS, EPOCHS, BATCH = None, 10, 100, 1024
 EPOCHS = args.epochs or EPOCHS

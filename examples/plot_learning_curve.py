@@ -64,8 +64,8 @@ args, _ = parser.parse_known_args()
 QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
 
 if QUICK:
-    N_TRAIN, N_TEST, EPOCHS, BATCH = 10_000, 2000, 15, 256
-    SIZES = [1000, 2000, 5000, None]
+    N_TRAIN, N_TEST, EPOCHS, BATCH = 3000, 1000, 6, 256
+    SIZES = [300, 1000, 2000, None]
 else:
     N_TRAIN, N_TEST, EPOCHS, BATCH = None, None, 100, 1024
     SIZES = [5000, 10_000, 50_000, None]  # None: all training rows

@@ -62,7 +62,7 @@ args, _ = parser.parse_known_args()
 QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
 
 if QUICK:
-    N_TRAIN, N_TEST, EPOCHS, BATCH = 10_000, 2000, 15, 256
+    N_TRAIN, N_TEST, EPOCHS, BATCH = 3000, 1000, 6, 256
 else:
     N_TRAIN, N_TEST, EPOCHS, BATCH = None, None, 100, 1024
 EPOCHS = args.epochs or EPOCHS

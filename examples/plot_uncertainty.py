@@ -75,7 +75,7 @@ parser.add_argument("--bins", type=int, default=10, help="number of equal-count 
 args, _ = parser.parse_known_args()
 QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
 
-N_TRAIN, N_TEST, EPOCHS, BATCH, MEMBERS = 5000, 3000, 5, 128, 3  # quick run only
+N_TRAIN, N_TEST, EPOCHS, BATCH, MEMBERS = 3000, 2000, 4, 128, 3  # quick run only
 N_BINS = args.bins
 OUT = Path(args.out)
 # For a Gaussian error of standard deviation s: E|error| = sqrt(2/pi) s, and

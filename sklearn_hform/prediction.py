@@ -93,7 +93,8 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
     import pandas as pd
     from tqdm import tqdm
 
-    from .formula import FormulaError, as_formula_array
+    from .formula import FormulaError
+    from .atom_fractions import as_formula_array
 
     transformer, rest = _split_pipeline(model)
     if return_std is None:

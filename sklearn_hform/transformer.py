@@ -10,7 +10,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .formula import ATOMIC_NUMBER, DEFAULT_ELEMENTS, as_formula_array, fraction_matrix
+from .formula import ATOMIC_NUMBER, DEFAULT_ELEMENTS
+from .atom_fractions import as_formula_array, fraction_matrix
 
 __all__ = ["CompositionFractionTransformer", "UnseenElementWarning"]
 
@@ -136,6 +137,28 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         self : CompositionFractionTransformer
         """
         self._fit_transform(X)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Count the elements of ``X`` as seen too, keeping the output columns.
+
+        For a model whose network continued training on ``X`` (see
+        :func:`sklearn_hform.finetune.fine_tune`). Unfitted, this is :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : CompositionFractionTransformer
+        """
+        if not hasattr(self, "elements_"):
+            return self.fit(X)
+        present = (self.fractions(X) > 0).any(axis=0)
+        self.elements_seen_ = self.elements_[np.isin(self.elements_, self.elements_seen_) | present]
         return self
 
     def fit_transform(self, X, y=None):
@@ -308,7 +331,13 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
         return self
 
-    # -- matminer featurizer interface -------------------------------------
+    # matminer's featurizer interface, for code written for ElementFraction;
+    # sklearn_hform.featurizer.ElementFractionFeaturizer is the full one.
+
+    def _featurizer(self):
+        from .featurizer import ElementFractionFeaturizer
+
+        return ElementFractionFeaturizer(elements=self.elements)
 
     def featurize(self, composition):
         """Fractions of one formula, ``Composition`` or dict (matminer API).
@@ -321,10 +350,7 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         -------
         list of float
         """
-        elements = getattr(self, "elements_", None)
-        if elements is None:
-            elements = self._element_columns()
-        return self._featurize([composition], elements)[0].tolist()
+        return self._featurizer().featurize(composition)
 
     def feature_labels(self):
         """Element symbols of the features (matminer API).
@@ -333,10 +359,7 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         -------
         list of str
         """
-        elements = getattr(self, "elements_", None)
-        if elements is None:
-            elements = self._element_columns()
-        return list(elements)
+        return list(self._element_columns())
 
     def featurize_dataframe(self, df, col_id, inplace=False):
         """Append the fraction columns to ``df`` (matminer API).
@@ -353,18 +376,8 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         -------
         pandas.DataFrame
         """
-        labels = self.feature_labels()
-        clash = [c for c in labels if c in df.columns]
-        if clash:
-            raise ValueError(f"df already has column(s) {clash}")
-        elements = np.asarray(labels, dtype=object)
-        values = self._featurize(df[col_id], elements)
-        out = df if inplace else df.copy()
-        new = pd.DataFrame(values, columns=labels, index=df.index)
-        if inplace:
-            out[labels] = new
-            return out
-        return pd.concat([out, new], axis=1)
+        out = self._featurizer().featurize_dataframe(df, col_id, inplace=inplace, pbar=False)
+        return df if inplace else out
 
     def citations(self):
         """References for the representation (matminer API).
@@ -373,13 +386,7 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         -------
         list of str
         """
-        return [
-            "@article{jha2018elemnet, title={ElemNet: Deep Learning the Chemistry of "
-            "Materials From Only Elemental Composition}, author={Jha, Dipendra and "
-            "Ward, Logan and Paul, Arindam and Liao, Wei-keng and Choudhary, Alok and "
-            "Wolverton, Chris and Agrawal, Ankit}, journal={Scientific Reports}, "
-            "volume={8}, pages={17593}, year={2018}}",
-        ]
+        return self._featurizer().citations()
 
     def implementors(self):
         """Who wrote this featurizer (matminer API).
@@ -388,4 +395,4 @@ class CompositionFractionTransformer(TransformerMixin, BaseEstimator):
         -------
         list of str
         """
-        return ["sklearn-hform developers"]
+        return self._featurizer().implementors()

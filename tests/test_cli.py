@@ -168,6 +168,8 @@ def test_train_then_predict_with_the_trained_model(tmp_path):
     predicted = hform("predict", "MgO", "--model", model_dir)
     assert predicted.returncode == 0, predicted.stderr
     assert "MgO" in predicted.stdout and "std" in predicted.stdout
+    # The value column is named after the target the model was trained on.
+    assert predicted.stdout.split()[:3] == ["formula", "dH", "std"]
 
     again = hform(*args, "--skip-bad-rows")
     assert again.returncode == 1 and "--force" in again.stderr
@@ -267,3 +269,41 @@ def test_train_refuses_an_unusable_output_before_training(tmp_path, capsys):
     (tmp_path / "taken").write_text("a file")
     assert cli.main(["train", str(data), "--target", "y", "-o", str(tmp_path / "taken"), "-q"]) == 1
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_train_init_fine_tunes_an_existing_model(models, tmp_path, capsys):
+    single, _ = models
+    data = load_oqmd_hform(split="test").frame.iloc[:300][["formula", "formation_enthalpy"]]
+    csv = tmp_path / "small.csv"
+    data.to_csv(csv, index=False)
+    out = tmp_path / "tuned"
+    argv = ["train", str(csv), "--target", "formation_enthalpy", "-o", str(out), "--init", str(single),
+            "--epochs", "2", "--lr", "1e-4", "--device", "cpu", "-q"]
+    assert cli.main(argv) == 0
+    tuned, start = load_pipeline(out), load_pipeline(single)
+    assert load_metadata(out)["initial_model"] == str(single)
+    assert tuned[-1].hidden_layer_sizes == start[-1].hidden_layer_sizes
+    X = data["formula"].to_numpy()
+    change = np.abs(tuned.predict(X) - start.predict(X))
+    assert 0 < change.max() < 0.5  # moved, but from the pretrained network, not from random weights
+    capsys.readouterr()
+    assert cli.main([*argv, "--force", "--hidden", "8"]) == 1
+    assert "--init keeps the model's architecture" in capsys.readouterr().err
+
+
+def test_hostile_rows_are_reported_and_the_good_rows_still_written(models, tmp_path, capsys):
+    single, _ = models
+    src = tmp_path / "hostile.csv"
+    deep = "(" * 1000 + "H" + ")" * 1000
+    src.write_text(f"formula\nNaCl\nNaCl\x00garbage\n{deep}\nMgO\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert cli.main(["predict", "-i", str(src), "-o", str(out), "--model", str(single)]) == 3
+    err = capsys.readouterr().err
+    assert "line 3:" in err and "control character" in err and "line 4:" in err and "nested" in err
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame["error"] != "") == [False, True, True, False]
+    np.testing.assert_allclose(frame["dHf_eV_per_atom"][[0, 3]].astype(float),
+                               load_pipeline(single).predict(["NaCl", "MgO"]), rtol=1e-5)
+    # Any bad row makes the exit status non-zero, also when it is the only row.
+    assert cli.main(["predict", "Xx2O", "--model", str(single)]) == 3
+    assert cli.main(["predict", "Fe2O3", "Xx2O", "--model", str(single)]) == 3

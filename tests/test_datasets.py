@@ -55,3 +55,24 @@ def test_every_bundled_formula_parses():
     Xt = t.fit_transform(X)
     np.testing.assert_allclose(Xt.sum(axis=1), 1.0)
     assert len(t.elements_seen_) == 86
+
+
+def test_description_states_which_elements_occur():
+    from importlib import resources
+
+    from sklearn_hform import CompositionFractionTransformer
+
+    X = load_oqmd_hform(return_X_y=True, drop_outliers=False)[0]
+    seen = set(CompositionFractionTransformer().fit(X).elements_seen_)
+    absent = [e for e in CompositionFractionTransformer().fit(["H"]).elements_ if e not in seen]
+    descr = (resources.files("sklearn_hform.datasets") / "descr" / "oqmd_hform.rst").read_text(encoding="utf-8")
+    line = next(line for line in descr.splitlines() if line.startswith(":Elements:"))
+    assert line.startswith(f":Elements: {len(seen)} of hydrogen to plutonium")
+    assert ", ".join(absent[:-1]) + f" and {absent[-1]} do not occur" in line
+
+
+def test_licence_terms_ship_with_the_data():
+    from importlib import resources
+
+    text = (resources.files("sklearn_hform.datasets") / "data" / "LICENSE.txt").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in text and "MIT License" in text and "Sterling G. Baird" in text

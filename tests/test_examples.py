@@ -16,6 +16,7 @@ EXAMPLES = {
     "plot_training_curve.py": "training_curve",
     "plot_cross_validation.py": "cross_validation",
     "plot_uncertainty.py": "uncertainty",
+    "plot_fine_tuning.py": "fine_tuning",
 }
 # Numbers each example's JSON must hold (besides being finite everywhere).
 REQUIRED = {
@@ -24,6 +25,7 @@ REQUIRED = {
     "training_curve": ["train_loss", "valid_loss", "test_mae", "final_test_mae"],
     "cross_validation": ["mae", "p80", "p90", "fold_mae"],
     "uncertainty": ["bin_mae", "bin_std", "spearman", "coverage", "test_mae"],
+    "fine_tuning": ["held_out_mae", "train_rows", "eval_rows"],
 }
 
 
@@ -106,12 +108,19 @@ def check_uncertainty(r):
     assert 0 < r["test_mae"] < 1
 
 
+def check_fine_tuning(r):
+    assert set(r["held_out_mae"]) == {"pretrained, as is", "fine-tuned", "from scratch"}
+    assert all(0 < v < 2 for v in r["held_out_mae"].values())
+    assert r["train_rows"] == 300 and r["eval_rows"] == 2000
+
+
 CHECKS = {
     "layer_study": check_layer_study,
     "learning_curve": check_learning_curve,
     "training_curve": check_training_curve,
     "cross_validation": check_cross_validation,
     "uncertainty": check_uncertainty,
+    "fine_tuning": check_fine_tuning,
 }
 
 

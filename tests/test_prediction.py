@@ -79,3 +79,17 @@ def test_screen_grid_table_matches_the_model(models):
     np.testing.assert_allclose(table["prediction"], single.predict(list(table["formula"])))
     assert (table["e_above_hull"] >= -1e-9).all() and table["e_above_hull"].is_monotonic_increasing
     assert len(diagram.elements) == 2
+
+
+def test_fine_tune_continues_every_member_and_leaves_the_model_alone(models, oqmd_small):
+    from sklearn_hform.finetune import fine_tune
+
+    _, ensemble = models
+    X, y, Xte, yte = oqmd_small
+    before = ensemble.predict(Xte[:200])
+    tuned = fine_tune(ensemble, Xte[:300], yte[:300], max_epochs=3, lr=1e-3)
+    np.testing.assert_array_equal(ensemble.predict(Xte[:200]), before)  # the original is untouched
+    assert all(m.warm_start is False and m.n_iter_ == 3 for m in tuned[-1].estimators_)
+    assert not np.array_equal(tuned.predict(Xte[:200]), before)
+    seen = set(ensemble[0].elements_seen_) | set(CompositionFractionTransformer().fit(Xte[:300]).elements_seen_)
+    assert set(tuned[0].elements_seen_) == seen

@@ -22,6 +22,7 @@ __all__ = [
     "format_table",
     "fraction",
     "load_model",
+    "target_name",
     "positive_int",
     "read_csv",
     "report_rows",
@@ -92,6 +93,21 @@ def load_model(spec, announce=True):
         shadow = f" (not the pretrained model; use --model {PRETRAINED_PREFIX}{spec} for that)"
         err(f"model: folder {spec}" + (shadow if spec in PRETRAINED_NAMES else ""))
     return model
+
+
+def target_name(spec):
+    """The target column a model folder was trained on by ``hform train``, or None (shipped models: ΔHf)."""
+    from ..persistence import load_model_metadata
+
+    path = Path(spec)
+    if spec.startswith(PRETRAINED_PREFIX) or not (os.sep in spec or "/" in spec or path.is_dir()):
+        return None
+    try:
+        metadata = load_model_metadata(path)
+    except (FileNotFoundError, ValueError):
+        return None
+    name = (metadata.get("data") or {}).get("target_column") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def read_csv(path, what="input"):

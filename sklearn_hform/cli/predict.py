@@ -19,6 +19,7 @@ from .common import (
     load_model,
     read_csv,
     report_rows,
+    target_name,
 )
 
 __all__ = ["ERROR", "PREDICTION", "STD", "add_arguments", "run"]
@@ -83,10 +84,13 @@ def run(args):
         formulas = np.asarray(args.formulas, dtype=object)
         where = [f"argument {i + 1}" for i in range(len(formulas))]
     model = load_model(args.model)
+    target = target_name(args.model)
+    # A model trained by 'hform train' predicts the column it was trained on.
+    prediction, std_column = (PREDICTION, STD) if target is None else (target, f"{target}_std")
     progress = not args.no_progress and (sys.stderr.isatty() or len(formulas) >= LONG_INPUT)
     result = predict_formulas(model, formulas, progress=progress)
     ensemble = "std" in result
-    new_columns = [PREDICTION, *([STD] if ensemble else []), ERROR]
+    new_columns = [prediction, *([std_column] if ensemble else []), ERROR]
     clash = [c for c in new_columns if c in frame.columns]
     if clash:
         raise CommandError(f"the input already has column(s) {clash}, which the output would overwrite")
@@ -104,9 +108,9 @@ def run(args):
         raise CommandError(f"{len(bad)} of {len(formulas)} formula(s) could not be read; nothing written")
 
     out = frame.copy()
-    out[PREDICTION] = result["prediction"].to_numpy()
+    out[prediction] = result["prediction"].to_numpy()
     if ensemble:
-        out[STD] = result["std"].to_numpy()
+        out[std_column] = result["std"].to_numpy()
     out[ERROR] = errors
     if args.output or args.input:
         destination = sys.stdout if args.output in (None, "-") else args.output
@@ -114,12 +118,14 @@ def run(args):
         if args.output not in (None, "-"):
             err(f"wrote {len(out)} row(s) to {args.output} ({len(formulas) - len(bad)} predicted, {len(bad)} bad)")
     else:
-        print(format_table(*_table(formulas, result, ensemble, len(bad) > 0)))
+        label = "dHf (eV/atom)" if target is None else target
+        print(format_table(*_table(formulas, result, ensemble, len(bad) > 0, label)))
     return EXIT_BAD_ROWS if len(bad) else EXIT_OK
 
 
-def _table(formulas, result, ensemble, with_errors):
-    columns = ["formula", "dHf (eV/atom)", *(["std (eV/atom)"] if ensemble else []), *(["error"] if with_errors else [])]
+def _table(formulas, result, ensemble, with_errors, label):
+    std_label = "std (eV/atom)" if label == "dHf (eV/atom)" else "std"
+    columns = ["formula", label, *([std_label] if ensemble else []), *(["error"] if with_errors else [])]
     rows = []
     for i, f in enumerate(formulas):
         mean = result["prediction"].iat[i]

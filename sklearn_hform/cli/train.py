@@ -6,7 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import CommandError, LineFormatter, column, err, fraction, positive_int, read_csv, report_rows
+from .common import (
+    CommandError,
+    LineFormatter,
+    column,
+    err,
+    fraction,
+    load_model,
+    positive_int,
+    read_csv,
+    report_rows,
+)
 
 __all__ = ["add_arguments", "run"]
 
@@ -15,7 +25,12 @@ DESCRIPTION = (
     "Train a composition-to-property network on a CSV file (a formula column and a numeric target column) "
     "and save it to a directory that 'hform predict --model DIR' and sklearn_hform.load_model read."
 )
-EPILOG = "example:\n  hform train data.csv --target formation_energy -o my_model --epochs 200"
+EPILOG = (
+    "examples:\n  hform train data.csv --target formation_energy -o my_model --epochs 200\n"
+    "  hform train small.csv --target dH -o tuned --init best --epochs 50 --lr 3e-4   # fine-tuning"
+)
+#: Options that describe an architecture, which --init keeps.
+ARCHITECTURE_OPTIONS = ("--hidden", "--ensemble", "--optimizer")
 
 
 def _hidden_sizes(text):
@@ -60,6 +75,8 @@ def add_arguments(parser):
                         help="hold out this fraction of the rows and report the MAE on it")
     parser.add_argument("--skip-bad-rows", action="store_true",
                         help="train on the good rows when some are bad (default: fail)")
+    parser.add_argument("--init", metavar="MODEL", help="fine-tune: start from the networks of this model ('paper', "
+                        "'best' or a folder) instead of random weights; its architecture is kept")
     parser.add_argument("--force", action="store_true", help="replace a model already in the output directory")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
@@ -94,6 +111,9 @@ def run(args):
 
     out = Path(args.output)
     _check_output(out, args.force)
+    fixed = [f for f in ARCHITECTURE_OPTIONS if any(a == f or a.startswith(f + "=") for a in args.argv)]
+    if args.init and fixed:
+        raise CommandError(f"--init keeps the model's architecture; {', '.join(fixed)} cannot be given with it")
     try:
         device = resolve_device(args.device)
     except ValueError as exc:
@@ -125,23 +145,34 @@ def run(args):
     if args.test_fraction:
         X, X_test, y, y_test = train_test_split(X, y, test_size=args.test_fraction, random_state=args.seed)
 
-    member = FormationEnthalpyRegressor(
-        hidden_layer_sizes=args.hidden, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
-        max_epochs=args.epochs, random_state=args.seed, device=device,
-    )
+    training = dict(lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, random_state=args.seed,
+                    device=device, callbacks=None)
     if not args.quiet:
         from ..callbacks import EpochProgress
 
-        member.set_params(callbacks=[("progress", EpochProgress(columns=("train_loss",), stream="stderr"))])
-    regressor = member
-    if args.ensemble > 1:
-        regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
-    model = make_pipeline(CompositionFractionTransformer(), regressor)
-    if not args.quiet:
-        err(f"training {args.ensemble} x network {args.hidden} for {args.epochs} epochs on {len(y):,} row(s) "
-            f"on {device}")
-    t0 = time.perf_counter()
-    model.fit(X, y)
+        training["callbacks"] = [("progress", EpochProgress(columns=("train_loss",), stream="stderr"))]
+    if args.init:
+        from ..finetune import fine_tune
+
+        start = load_model(args.init)
+        if not args.quiet:
+            err(f"fine-tuning {args.init} for {args.epochs} epochs on {len(y):,} row(s) on {device}")
+        t0 = time.perf_counter()
+        try:
+            model = fine_tune(start, X, y, **training)
+        except TypeError as exc:
+            raise CommandError(f"--init {args.init}: {exc}") from None
+    else:
+        member = FormationEnthalpyRegressor(hidden_layer_sizes=args.hidden, optimizer=args.optimizer, **training)
+        regressor = member
+        if args.ensemble > 1:
+            regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
+        model = make_pipeline(CompositionFractionTransformer(), regressor)
+        if not args.quiet:
+            err(f"training {args.ensemble} x network {args.hidden} for {args.epochs} epochs on {len(y):,} row(s) "
+                f"on {device}")
+        t0 = time.perf_counter()
+        model.fit(X, y)
     seconds = time.perf_counter() - t0
 
     scores = {"train_mae": float(mean_absolute_error(y, model.predict(X)))}
@@ -160,6 +191,7 @@ def run(args):
             "skipped_rows": int(len(problems)),
         },
         train_rows=int(len(y)),
+        initial_model=args.init,
         **scores,
     )
     save_model(model, out, metadata=metadata)
