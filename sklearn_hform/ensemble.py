@@ -60,6 +60,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         Number of input features.
     feature_names_in_ : ndarray of str
         Input column names, when fitted on a DataFrame with string columns.
+    calibration_ : dict
+        Set by :meth:`calibrate`: the std's scale and floor and the
+        conformal quantiles (see :mod:`sklearn_hform.calibration`).
 
     See Also
     --------
@@ -121,6 +124,8 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         self : DeepEnsembleRegressor
         """
         self._validate_params()
+        if hasattr(self, "calibration_"):
+            del self.calibration_  # it described the members this fit replaces
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
         # Flatten here so the warning about a column y is given once, not by
         # every member.
@@ -150,23 +155,100 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         return_std : bool, default=False
-            Also return the standard deviation of the members' predictions.
+            Also return a standard deviation.
 
         Returns
         -------
         y_mean : ndarray of shape (n_samples,)
             Mean of the members' predictions.
         y_std : ndarray of shape (n_samples,)
-            Standard deviation (over members, ``ddof=0``) of the predictions;
-            only when ``return_std`` is True. It is 0 for a single member.
+            Only when ``return_std`` is True. After :meth:`calibrate`, the
+            calibrated standard deviation of the error; before, the raw
+            spread of the members (``ddof=0``; 0 for a single member).
+        """
+        mean, spread = self._mean_and_spread(X)
+        if not return_std:
+            return mean
+        if hasattr(self, "calibration_"):
+            from .calibration import apply_calibration
+
+            return mean, apply_calibration(spread, self.calibration_)
+        return mean, spread
+
+    def predict_interval(self, X, confidence=0.95):
+        """Prediction intervals at ``confidence``, by split conformal prediction.
+
+        Needs :meth:`calibrate`: the interval is the mean plus or minus the
+        quantile of the calibration rows' errors in units of the calibrated
+        std, so that a fraction ``confidence`` of new errors falls inside
+        (for rows like the calibration rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        confidence : float, default=0.95
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_samples,)
+        """
+        from sklearn.exceptions import NotFittedError
+
+        from .calibration import apply_calibration, interval_half_width
+
+        if not hasattr(self, "calibration_"):
+            check_is_fitted(self)
+            raise NotFittedError("predict_interval needs a calibrated ensemble: call calibrate(X_held_out, y) first")
+        mean, spread = self._mean_and_spread(X)
+        half = interval_half_width(apply_calibration(spread, self.calibration_), self.calibration_, confidence)
+        return mean - half, mean + half
+
+    def calibrate(self, X, y):
+        """Calibrate the std on rows the ensemble was **not** trained on.
+
+        Sets ``calibration_``: afterwards ``predict(X, return_std=True)``
+        returns a std within which about 68 % of errors fall (95 % within
+        two), and :meth:`predict_interval` gives intervals at any confidence.
+        Calibrating on training rows would give far too narrow a std.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            At least 100 held-out rows.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : DeepEnsembleRegressor
+        """
+        from .calibration import fit_calibration
+
+        mean, spread = self._mean_and_spread(X)
+        y = column_or_1d(np.asarray(y, dtype=np.float64), warn=True)
+        check_finite_target(y)
+        if len(y) != len(mean):
+            raise ValueError(f"X has {len(mean)} rows but y has {len(y)}")
+        self.calibration_ = fit_calibration(y, mean, spread)
+        return self
+
+    def predict_members(self, X):
+        """Every member's prediction: the raw material of the mean and the (uncalibrated) spread.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_estimators, n_samples)
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        predictions = self._member_predictions(X)
-        mean = predictions.mean(axis=0)
-        if return_std:
-            return mean, predictions.std(axis=0)
-        return mean
+        return self._member_predictions(X)
+
+    def _mean_and_spread(self, X):
+        predictions = self.predict_members(X)
+        return predictions.mean(axis=0), predictions.std(axis=0)
 
     def _member_predictions(self, X):
         return np.stack([np.asarray(m.predict(X), dtype=np.float64).reshape(-1) for m in self.estimators_])
@@ -188,6 +270,8 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         attributes = {"n_features_in_": int(self.n_features_in_), "estimators_": []}
         if hasattr(self, "feature_names_in_"):
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        if hasattr(self, "calibration_"):
+            attributes["calibration_"] = self.calibration_
         tensors = {}
         for i, member in enumerate(self.estimators_):
             record, member_tensors = encode_estimator(member, f"estimators_.{i}")
@@ -213,6 +297,8 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.n_features_in_ = int(attributes["n_features_in_"])
         if "feature_names_in_" in attributes:
             self.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
+        if "calibration_" in attributes:
+            self.calibration_ = dict(attributes["calibration_"])
         return self
 
     def __sklearn_tags__(self):

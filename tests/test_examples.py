@@ -17,7 +17,10 @@ EXAMPLES = {
     "plot_cross_validation.py": "cross_validation",
     "plot_uncertainty.py": "uncertainty",
     "plot_fine_tuning.py": "fine_tuning",
+    "plot_screening.py": "screening",
 }
+# Examples that train nothing print no epochs.
+NO_TRAINING = {"screening"}
 # Numbers each example's JSON must hold (besides being finite everywhere).
 REQUIRED = {
     "layer_study": ["configurations", "largest"],
@@ -26,6 +29,7 @@ REQUIRED = {
     "cross_validation": ["mae", "p80", "p90", "fold_mae"],
     "uncertainty": ["bin_mae", "bin_std", "spearman", "coverage", "test_mae"],
     "fine_tuning": ["held_out_mae", "train_rows", "eval_rows"],
+    "screening": ["candidates", "top"],
 }
 
 
@@ -68,7 +72,7 @@ def test_example_quick(name, tmp_path):
     assert values and all(math.isfinite(v) for v in values)
     assert record["wall_seconds"] > 0
     assert "total wall time" in proc.stdout
-    assert "epoch" in proc.stdout  # progress is printed
+    assert stem in NO_TRAINING or "epoch" in proc.stdout  # progress is printed
     CHECKS[stem](record)
 
 
@@ -114,6 +118,12 @@ def check_fine_tuning(r):
     assert r["train_rows"] == 300 and r["eval_rows"] == 2000
 
 
+def check_screening(r):
+    assert r["system"] == "Al-Ni" and r["candidates"] > 10
+    assert "Al19Ni" not in r["top"]["formula"] and "AlNi" in r["top"]["formula"]
+    assert r["top"]["decomposition_energy"] == sorted(r["top"]["decomposition_energy"])
+
+
 CHECKS = {
     "layer_study": check_layer_study,
     "learning_curve": check_learning_curve,
@@ -121,6 +131,7 @@ CHECKS = {
     "cross_validation": check_cross_validation,
     "uncertainty": check_uncertainty,
     "fine_tuning": check_fine_tuning,
+    "screening": check_screening,
 }
 
 

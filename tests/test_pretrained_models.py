@@ -34,3 +34,32 @@ def test_best_is_an_ensemble_with_uncertainty(test_split):
     mean, std = model[-1].predict(Xt, return_std=True)
     assert mean.shape == std.shape == (100,)
     assert (std > 0).all()
+
+
+def test_best_calibration_is_reproducible_and_covers_held_out_errors(test_split):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_pretrained", Path(__file__).resolve().parents[1] / "scripts" / "calibrate_pretrained.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    X, y = test_split
+    model = load_pretrained("best")
+    shipped = model[-1].calibration_
+    ensemble = model[-1]
+    Xt = model[0].fractions(X)
+    members = ensemble.predict_members(Xt)
+    mean, spread = members.mean(axis=0), members.std(axis=0)
+    coverage = script.cross_fitted_coverage(y.to_numpy(), mean, spread)
+    # Every row scored by a calibration fitted on the other half of the test split.
+    assert coverage["1_std"] == pytest.approx(0.6827, abs=0.03)
+    for level in script.LEVELS:
+        assert coverage[f"interval_{level:g}"] == pytest.approx(level, abs=0.03)
+    # The errors are heavier-tailed than a Gaussian: two calibrated std cover
+    # fewer than 95 % (see the docs); intervals come from predict_interval.
+    assert coverage["2_std"] < 0.95
+    # The shipped calibration is the one the script fits on all test rows.
+    ensemble.calibrate(Xt, y.to_numpy())
+    assert ensemble.calibration_["scale"] == pytest.approx(shipped["scale"], rel=1e-9)
+    assert ensemble.calibration_["floor"] == pytest.approx(shipped["floor"], rel=1e-9)

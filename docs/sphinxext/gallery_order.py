@@ -12,6 +12,8 @@ ORDER = [
     "plot_training_curve.py",
     "plot_cross_validation.py",
     "plot_uncertainty.py",
+    "plot_screening.py",
+    "plot_fine_tuning.py",
 ]
 
 

@@ -28,7 +28,8 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 COMMANDS = {
     "predict": ("predict", "predict the formation enthalpy of formulas"),
     "train": ("train", "train a model on your own CSV data"),
-    "hull": ("hull", "screen a chemical system for stable compositions"),
+    "screen": ("screen", "screen a chemical system against the hull of its known phases"),
+    "hull": ("hull", "the predicted hull of a composition grid of a chemical system"),
 }
 
 

@@ -1,0 +1,108 @@
+"""How well the shipped models screen for stability: hybrid vs model-only, on OQMD test-split compounds.
+
+For a random sample of binary, ternary and quaternary compounds of the OQMD
+test split (never trained on), the DFT decomposition energy ΔHd (its DFT
+energy minus the hull of all other known phases of its system, Bartel et al.
+2020) is compared with the predicted one, computed two ways:
+
+* hybrid: the compound's predicted energy against the hull of the other
+  phases at their DFT energies (what ``screen(mode="hybrid")`` does);
+* model-only: every phase at its predicted energy.
+
+A compound is stable when ΔHd <= 0. Printed for each shipped model:
+precision, recall and F1 of "stable", the MAE of ΔHd, and the accuracy near
+the hull (|ΔHd| < 0.1 eV/atom), beside the trivial rule "always unstable".
+
+    python benchmarks/bench_screening.py                  # 600 / 600 / 200 compounds
+    python benchmarks/bench_screening.py --binaries 2460 --ternaries 3000 --quaternaries 800
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+
+def sample(frame, n_elements, n, rng):
+    from sklearn_hform.formula import parse_formula
+
+    counts = frame["formula"].map(lambda f: len(parse_formula(f)))
+    rows = np.flatnonzero(counts.to_numpy() == n_elements)
+    return frame.iloc[np.sort(rng.choice(rows, min(n, len(rows)), replace=False))]
+
+
+def decomposition_energies(model, compounds, mode):
+    """DFT and predicted ΔHd of each compound, one screen per chemical system."""
+    from sklearn_hform.formula import parse_formula
+    from sklearn_hform.screening import screen
+
+    systems = {}
+    for formula in compounds["formula"]:
+        systems.setdefault(tuple(sorted(parse_formula(formula))), []).append(formula)
+    dft, predicted = [], []
+    for elements, formulas in systems.items():
+        table = screen(model, list(elements), candidates=formulas, mode=mode)
+        # screen reports ΔHd of the prediction; the hull it used gives the DFT ΔHd too (hybrid hull only).
+        hull = table["prediction"] - table["decomposition_energy"]
+        predicted += list(table["decomposition_energy"])
+        if mode == "hybrid":
+            dft += list(table["known"] - hull)
+    return np.array(dft), np.array(predicted)
+
+
+def scores(dft, predicted):
+    true, pred = dft <= 0, predicted <= 0
+    tp = np.sum(true & pred)
+    precision = tp / max(pred.sum(), 1)
+    recall = tp / max(true.sum(), 1)
+    near = np.abs(dft) < 0.1
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(precision + recall, 1e-12),
+        "dHd_mae": float(np.mean(np.abs(dft - predicted))),
+        "near_hull_accuracy": float(np.mean(true[near] == pred[near])),
+        "near_hull_always_unstable": float(np.mean(~true[near])),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binaries", type=int, default=600)
+    parser.add_argument("--ternaries", type=int, default=600)
+    parser.add_argument("--quaternaries", type=int, default=200)
+    parser.add_argument("--models", default="paper,best")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    import pandas as pd
+
+    from sklearn_hform import load_pretrained
+    from sklearn_hform.datasets import load_oqmd_hform
+
+    rng = np.random.default_rng(args.seed)
+    test = load_oqmd_hform(split="test").frame
+    compounds = pd.concat([sample(test, 2, args.binaries, rng), sample(test, 3, args.ternaries, rng),
+                           sample(test, 4, args.quaternaries, rng)])
+    print(f"{len(compounds):,} test-split compounds ({args.binaries} binaries, {args.ternaries} ternaries, "
+          f"{args.quaternaries} quaternaries requested)")
+    rows = []
+    for name in args.models.split(","):
+        model = load_pretrained(name)
+        t0 = time.perf_counter()
+        dft, hybrid = decomposition_energies(model, compounds, "hybrid")
+        t1 = time.perf_counter()
+        _, model_only = decomposition_energies(model, compounds, "model")
+        t2 = time.perf_counter()
+        for mode, predicted, seconds in (("hybrid", hybrid, t1 - t0), ("model", model_only, t2 - t1)):
+            s = scores(dft, predicted)
+            rows.append({"model": name, "mode": mode, **s, "seconds": seconds, "dft_stable": int(np.sum(dft <= 0))})
+            print(f"  {name:<6} {mode:<7} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
+                  f"F1 {s['f1']:.3f}  ΔHd MAE {s['dHd_mae']:.4f}  near-hull accuracy "
+                  f"{s['near_hull_accuracy']:.3f} (always unstable {s['near_hull_always_unstable']:.3f})  "
+                  f"[{seconds:.0f} s]", flush=True)
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Calibrated std and conformal intervals of the deep ensemble."""
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+
+from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
+from sklearn_hform.calibration import apply_calibration, fit_calibration, interval_half_width
+from sklearn_hform.persistence import load_model, save_model
+
+MEMBER = dict(max_epochs=3, batch_size=256, device="cpu", random_state=0)
+
+
+def test_fit_calibration_recovers_a_misscaled_std_and_conformal_levels():
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.01, 0.1, 20_000)
+    # True errors: Gaussian, 1.5x wider than the spread, plus a floor.
+    sigma = np.sqrt((1.5 * spread) ** 2 + 0.02**2)
+    err = sigma * rng.standard_normal(spread.size)
+    cal = fit_calibration(err[:10_000], np.zeros(10_000), spread[:10_000])
+    width = np.sqrt((cal["scale"] * spread[10_000:]) ** 2 + cal["floor"] ** 2)
+    held_out = np.abs(err[10_000:])
+    assert np.mean(held_out <= width) == pytest.approx(norm.cdf(1) - norm.cdf(-1), abs=0.02)
+    assert np.mean(held_out <= 2 * width) == pytest.approx(norm.cdf(2) - norm.cdf(-2), abs=0.02)
+    # Heavy tails no std can fix: split conformal intervals still hold their level.
+    heavy = sigma * rng.standard_t(3, size=spread.size)
+    cal = fit_calibration(heavy[:10_000], np.zeros(10_000), spread[:10_000])
+    std = apply_calibration(spread[10_000:], cal)
+    for confidence in (0.5, 0.9, 0.99):
+        inside = np.abs(heavy[10_000:]) <= interval_half_width(std, cal, confidence)
+        assert np.mean(inside) == pytest.approx(confidence, abs=0.015)
+    with pytest.raises(ValueError, match="at least 100"):
+        fit_calibration(err[:10], np.zeros(10), spread[:10])
+
+
+def test_calibrated_ensemble_std_intervals_and_persistence(oqmd_small, tmp_path):
+    X, y, Xte, yte = oqmd_small
+    t = CompositionFractionTransformer().fit(X)
+    Xt, Xtt = t.transform(X), t.fractions(Xte)
+    ens = DeepEnsembleRegressor(FormationEnthalpyRegressor(**MEMBER), n_estimators=3, random_state=0).fit(Xt, y)
+    raw = ens.predict(Xtt, return_std=True)[1]
+    with pytest.raises(NotFittedError, match="calibrate"):
+        ens.predict_interval(Xtt)
+    cal_rows, eval_rows = slice(0, 500), slice(500, 1000)
+    ens.calibrate(Xtt[cal_rows], yte[cal_rows])
+    mean, std = ens.predict(Xtt, return_std=True)
+    assert np.all(std >= raw - 1e-12) or not np.allclose(std, raw)  # the calibrated std replaces the raw one
+    lower, upper = ens.predict_interval(Xtt[eval_rows], confidence=0.9)
+    inside = np.mean((yte[eval_rows] >= lower) & (yte[eval_rows] <= upper))
+    assert 0.8 <= inside <= 0.97  # split conformal: about 90 % on rows like the calibration rows
+    narrow, wide = ens.predict_interval(Xtt[:5], confidence=0.5), ens.predict_interval(Xtt[:5], confidence=0.99)
+    assert np.all(wide[1] - wide[0] > narrow[1] - narrow[0])
+    with pytest.raises(ValueError, match="confidence"):
+        ens.predict_interval(Xtt, confidence=1.5)
+    save_model(make_pipeline(t, ens), tmp_path)
+    loaded = load_model(tmp_path)
+    np.testing.assert_array_equal(loaded.predict(Xte, return_std=True)[1], std)
+    assert loaded[-1].calibration_ == ens.calibration_
+    ens.fit(Xt[:500], y[:500])  # a refit forgets the old calibration
+    assert not hasattr(ens, "calibration_")
