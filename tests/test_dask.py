@@ -34,3 +34,26 @@ def test_grid_search_on_local_dask_cluster(oqmd_small):
     np.testing.assert_allclose(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"], rtol=1e-4
     )
+
+
+def test_screen_many_on_a_dask_cluster_equals_local(oqmd_small):
+    from sklearn_hform import DeepEnsembleRegressor
+    from sklearn_hform.screening_many import chemical_systems, screen_many
+
+    X, y = oqmd_small[0][:1500], oqmd_small[1][:1500]
+    model = make_pipeline(
+        CompositionFractionTransformer(),
+        DeepEnsembleRegressor(FormationEnthalpyRegressor(max_epochs=2, random_state=0, device="cpu"), n_estimators=2),
+    ).fit(X, y)
+    systems = chemical_systems(["Li", "Na", "O", "Cl"], 3)
+    assert systems == ["Li-Na-O", "Li-Na-Cl", "Li-O-Cl", "Na-O-Cl"]
+    local = screen_many(model, systems, max_atoms=6)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        remote = screen_many(model, systems, client=client, max_atoms=6)
+    assert list(dict.fromkeys(remote["system"])) == systems
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(remote, local)
+    with pytest.raises(ValueError, match="size"):
+        chemical_systems(["Li", "O"], 3)

@@ -84,3 +84,16 @@ def test_screen_command_end_to_end(ensemble, tmp_path, capsys):
     assert {"AlNi", "Al3Ni"} <= set(frame["formula"]) and png.read_bytes()[:4] == b"\x89PNG"
     assert cli.main(["screen", "Li-O", "--model", str(tmp_path / "model"), "--step", "0"]) == 1
     assert "--step" in capsys.readouterr().err
+
+
+def test_hull_without_a_grid_lists_real_stoichiometries(ensemble, tmp_path, capsys):
+    from sklearn_hform.persistence import save_model
+
+    save_model(ensemble, tmp_path / "model")
+    assert cli.main(["hull", "Al-Ni", "--model", str(tmp_path / "model")]) == 0
+    captured = capsys.readouterr()
+    listed = [line.split()[0] for line in captured.out.splitlines()[3:]]
+    assert {"AlNi", "Al3Ni"} <= set(listed) and not any(f.startswith("Al19") for f in listed)
+    assert "as 'hform screen'" in captured.err
+    assert cli.main(["hull", "Li-O", "--model", str(tmp_path / "model")]) == 0
+    assert "Li2O" in capsys.readouterr().out

@@ -8,10 +8,12 @@ __all__ = ["add_arguments", "run"]
 
 HELP = "screen a chemical system for stable compositions"
 DESCRIPTION = (
-    "Enumerate the compositions of a chemical system on a grid, predict their formation enthalpy, build the "
-    "convex hull (pymatgen PhaseDiagram, elements at 0) and list the compositions on or near it."
+    "With --step: enumerate the compositions of a chemical system on a grid, predict their formation enthalpy, "
+    "build the convex hull of the predictions (pymatgen PhaseDiagram, elements at 0) and list the compositions "
+    "on or near it. Without --step: the same as 'hform screen SYSTEM' (generated candidates against the hull of "
+    "the known phases), which does not list grid artefacts such as Al19Ni."
 )
-EPILOG = "example:\n  hform hull Li-Fe-O --step 0.05 --e-above-hull 0.05 --plot hull.png"
+EPILOG = ("examples:\n  hform hull Li-O\n  hform hull Li-Fe-O --step 0.05 --e-above-hull 0.05 --plot hull.png")
 
 
 def add_arguments(parser):
@@ -22,8 +24,8 @@ def add_arguments(parser):
     parser.description, parser.epilog = DESCRIPTION, EPILOG
     parser.add_argument("system", help="elements joined by '-', e.g. Li-Fe-O")
     parser.add_argument("--model", default="paper", help=MODEL_HELP)
-    parser.add_argument("--step", type=finite_float, default=0.05,
-                        help="grid spacing in atom fraction; must divide 1 (default: 0.05)")
+    parser.add_argument("--step", type=finite_float, default=None,
+                        help="grid spacing in atom fraction; must divide 1, e.g. 0.05 (default: no grid, screen)")
     parser.add_argument("--e-above-hull", type=finite_float, default=0.05, metavar="EV",
                         help="list compositions at most this far above the hull, eV/atom (default: 0.05)")
     parser.add_argument("--plot", metavar="PNG", help="save a plot of the hull (systems of 2 to 4 elements)")
@@ -37,9 +39,12 @@ def run(args):
 
     try:
         elements = parse_chemical_system(args.system)
-        check_step(args.step)
+        if args.step is not None:
+            check_step(args.step)
     except ValueError as exc:
         raise CommandError(str(exc).replace("step=", "--step ")) from None
+    if args.step is None:
+        return _screen(args)
     size = grid_size(len(elements), args.step)
     if size > MAX_GRID:
         raise CommandError(
@@ -82,3 +87,15 @@ def run(args):
             raise CommandError(f"cannot write {args.plot}: {exc}") from None
         err(f"wrote the hull plot to {args.plot}")
     return 0 if np.isfinite(table["prediction"]).all() else 3
+
+
+def _screen(args):
+    """``hform hull SYSTEM`` without a grid: the candidates of ``hform screen`` against the known phases."""
+    import argparse
+
+    from . import screen
+
+    err("no --step: screening generated candidates against the known phases (as 'hform screen')")
+    options = argparse.Namespace(system=args.system, model=args.model, candidates=None, known=None, mode="hybrid",
+                                 max_atoms=8, step=None, show=50, plot=args.plot, output=args.output)
+    return screen.run(options)
