@@ -26,6 +26,7 @@ __all__ = [
     "positive_int",
     "read_csv",
     "report_rows",
+    "system_and_step",
 ]
 
 #: Exit status: everything done, every row good.
@@ -159,6 +160,19 @@ def read_csv(path, what="input"):
     if len(set(header)) != len(header):
         raise CommandError(f"{what} file {str(path)!r}: the header repeats a column name")
     return pd.DataFrame(rows, columns=header, dtype=object), lines
+
+
+def system_and_step(system, step):
+    """The elements of ``system`` after checking it and the grid ``step`` (None: no grid), or a ``CommandError``."""
+    from ..hull import check_step, parse_chemical_system
+
+    try:
+        elements = parse_chemical_system(system)
+        if step is not None:
+            check_step(step)
+    except ValueError as exc:
+        raise CommandError(str(exc).replace("step=", "--step ")) from None
+    return elements
 
 
 def column(frame, name, option, path):

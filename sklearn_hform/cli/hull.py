@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .common import CommandError, LineFormatter, err, finite_float, format_table, load_model
+from .common import CommandError, LineFormatter, err, finite_float, format_table, load_model, system_and_step
 
 __all__ = ["add_arguments", "run"]
 
@@ -34,15 +34,10 @@ def add_arguments(parser):
 
 def run(args):
     """Run ``hform hull``; returns the exit status."""
-    from ..hull import MAX_GRID, check_step, grid_size, parse_chemical_system, plot_hull, screen_grid
+    from ..hull import MAX_GRID, grid_size, plot_hull, screen_grid
     from .predict import PREDICTION, STD
 
-    try:
-        elements = parse_chemical_system(args.system)
-        if args.step is not None:
-            check_step(args.step)
-    except ValueError as exc:
-        raise CommandError(str(exc).replace("step=", "--step ")) from None
+    elements = system_and_step(args.system, args.step)
     if args.step is None:
         return _screen(args)
     size = grid_size(len(elements), args.step)

@@ -3,7 +3,16 @@
 A thin layer over :func:`sklearn_hform.screening.screen`.
 """
 
-from .common import CommandError, LineFormatter, err, finite_float, format_table, load_model, positive_int
+from .common import (
+    CommandError,
+    LineFormatter,
+    err,
+    finite_float,
+    format_table,
+    load_model,
+    positive_int,
+    system_and_step,
+)
 
 __all__ = ["add_arguments", "run"]
 
@@ -42,15 +51,9 @@ def add_arguments(parser):
 
 def run(args):
     """Run ``hform screen``; returns the exit status."""
-    from ..hull import check_step, parse_chemical_system
     from ..screening import screen
 
-    try:
-        elements = parse_chemical_system(args.system)
-        if args.step is not None:
-            check_step(args.step)
-    except ValueError as exc:
-        raise CommandError(str(exc).replace("step=", "--step ")) from None
+    elements = system_and_step(args.system, args.step)
     model = load_model(args.model)
     table = screen(model, elements, candidates=args.candidates, known=args.known, mode=args.mode,
                    max_atoms=args.max_atoms, grid_step=args.step)
