@@ -8,6 +8,8 @@ with how it was made (command, seed, hardware, time, errors).
     python scripts/train_pretrained.py paper [--epochs 100] [--seed 0]
     python scripts/train_pretrained.py best --ensemble 5 --hidden 1024,512,256,128,64 \\
         --epochs 300 --lr 1e-3 --batch-size 512 --optimizer adamw
+    python scripts/train_pretrained.py best --network transformer --ensemble 2 --epochs 40 \\
+        --element-embedding magpie --mixed-precision
 
 By default the model goes to ``sklearn_hform/pretrained/<name>/``; ``--out``
 writes elsewhere and ``--max-rows`` trains on the first rows only (a smoke
@@ -31,6 +33,14 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="random seed of the model (default: 0)")
     parser.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="'best' only: number of ensemble members (default: 5)")
+    parser.add_argument("--network", choices=["mlp", "transformer"], default="mlp",
+                        help="'best' only: FormationEnthalpyRegressor (mlp) or CompositionTransformerRegressor")
+    parser.add_argument("--d-model", type=int, default=None, help="transformer only: token width")
+    parser.add_argument("--layers", type=int, default=None, help="transformer only: encoder layers")
+    parser.add_argument("--heads", type=int, default=None, help="transformer only: attention heads")
+    parser.add_argument("--feedforward", type=int, default=None, help="transformer only: feed-forward width")
+    parser.add_argument("--element-embedding", choices=["random", "magpie"], default=None,
+                        help="transformer only: initial element embeddings")
     parser.add_argument("--hidden", default=None, metavar="W1,W2,...",
                         help="'best' only: hidden layer widths (default: Table 1's 128,128,64,64,32)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
@@ -53,10 +63,17 @@ def parse_args(argv):
         # "paper" is the Table-1 network: only its training length and schedule may change.
         fixed = {"--ensemble": args.ensemble, "--hidden": args.hidden, "--optimizer": args.optimizer,
                  "--weight-decay": args.weight_decay, "--dropout": args.dropout,
-                 "--mixed-precision": args.mixed_precision}
+                 "--mixed-precision": args.mixed_precision,
+                 "--network transformer": True if args.network != "mlp" else None}
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             parser.error(f"'paper' is the Table-1 network; {', '.join(given)} only apply to 'best'")
+    transformer_only = {"--d-model": args.d_model, "--layers": args.layers, "--heads": args.heads,
+                        "--feedforward": args.feedforward, "--element-embedding": args.element_embedding}
+    if args.network == "mlp" and any(v is not None for v in transformer_only.values()):
+        parser.error("--d-model, --layers, --heads, --feedforward and --element-embedding need --network transformer")
+    if args.network == "transformer" and args.hidden is not None:
+        parser.error("--hidden is for --network mlp")
     if args.hidden is not None:
         try:
             args.hidden = tuple(int(w) for w in args.hidden.split(","))
@@ -70,20 +87,27 @@ def parse_args(argv):
 def build_model(args):
     from sklearn.pipeline import make_pipeline
 
-    from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
+    from sklearn_hform import (CompositionFractionTransformer, CompositionTransformerRegressor,
+                               DeepEnsembleRegressor, FormationEnthalpyRegressor)
 
     options = {
         "max_epochs": args.epochs,
         "lr": args.lr,
         "batch_size": args.batch_size,
-        "hidden_layer_sizes": args.hidden,
         "optimizer": args.optimizer,
         "weight_decay": args.weight_decay,
         "dropout": args.dropout,
         "mixed_precision": args.mixed_precision,
     }
+    if args.network == "transformer":
+        options.update(d_model=args.d_model, n_layers=args.layers, n_heads=args.heads,
+                       dim_feedforward=args.feedforward, element_embedding=args.element_embedding)
+        network = CompositionTransformerRegressor
+    else:
+        options["hidden_layer_sizes"] = args.hidden
+        network = FormationEnthalpyRegressor
     params = {k: v for k, v in options.items() if v is not None}
-    member = FormationEnthalpyRegressor(**params, device=args.device, random_state=args.seed)
+    member = network(**params, device=args.device, random_state=args.seed)
     if args.name == "best":
         regressor = DeepEnsembleRegressor(
             member, n_estimators=args.ensemble or 5, random_state=args.seed, n_jobs=args.n_jobs
@@ -99,6 +123,7 @@ def main(argv=None):
     from sklearn.metrics import mean_absolute_error
 
     from sklearn_hform import DeepEnsembleRegressor
+    from sklearn_hform.base import TRAINING_PARAMETERS
     from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
     from sklearn_hform.datasets import OUTLIER_THRESHOLD
@@ -121,7 +146,9 @@ def main(argv=None):
     if args.n_jobs in (None, 1):
         # Progress lines printed from parallel worker processes would be lost.
         member.set_params(callbacks=[("progress", EpochProgress(columns=("train_loss",)))])
-    print(f"Training {args.name!r}: {n_members} x network {member.hidden_layer_sizes}, "
+    shape = member.get_params(deep=False)
+    shape = {k: shape[k] for k in set(shape) - set(TRAINING_PARAMETERS)}
+    print(f"Training {args.name!r}: {n_members} x {type(member).__name__}{shape}, "
           f"{member.max_epochs} epochs, {member.optimizer} lr={member.lr} batch={member.batch_size}, "
           f"on {len(X):,} OQMD rows (train+val, |ΔHf| <= {OUTLIER_THRESHOLD:g} eV/atom) on {args.device}",
           flush=True)

@@ -13,6 +13,7 @@ from ._version import __version__
 _EXPORTS = {
     "BaseTorchRegressor": "base",
     "CompositionFractionTransformer": "transformer",
+    "CompositionTransformerRegressor": "attention_regressor",
     "DeepEnsembleRegressor": "ensemble",
     "FormationEnthalpyRegressor": "regressor",
     "FormulaError": "formula",
@@ -25,7 +26,15 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
+#: Public submodules, imported on first use as well.
+_SUBMODULES = ("model_selection",)
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

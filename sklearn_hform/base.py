@@ -16,7 +16,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .devices import check_device, cuda_visible, resolve_device
-from .validation import check_finite_target, check_sample_weight
+from .module_state import ModuleStateMixin
+from .validation import check_finite_target, check_sample_weight, normalized_weights
 
 __all__ = ["BaseTorchRegressor", "LOSSES", "LR_SCHEDULES", "OPTIMIZERS", "TRAINING_PARAMETERS"]
 
@@ -25,10 +26,10 @@ OPTIMIZERS = ("rmsprop", "adam", "adamw")
 #: Loss names accepted by ``loss``.
 LOSSES = ("l1", "mse")
 #: Learning-rate schedules accepted by ``lr_schedule``.
-LR_SCHEDULES = ("cosine", "constant")
+LR_SCHEDULES = ("cosine", "warmup_cosine", "constant")
 
 
-class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for torch regressors: subclass it and implement :meth:`build_module`.
 
     Do not instantiate this class directly. A subclass declares its
@@ -43,13 +44,21 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     optimizer : {"rmsprop", "adam", "adamw"}
     lr : float
         Initial learning rate.
-    lr_schedule : {"cosine", "constant"}
+    lr_schedule : {"cosine", "warmup_cosine", "constant"}
         ``"cosine"`` decays the learning rate to 0 over ``max_epochs``
-        epochs, one step per epoch.
+        epochs, one step per epoch; ``"warmup_cosine"`` first raises it
+        linearly over the first 5 % of the epochs (at least one), the
+        usual start for attention networks trained with Adam.
     weight_decay : float
         L2 penalty (decoupled for ``"adamw"``).
     mixed_precision : bool
         Run the module under bfloat16 autocast (float32 accumulation).
+    cuda_graphs : bool
+        On CUDA, capture the training step once as a CUDA graph and replay
+        it for every full batch, when the network's forward pass is static
+        and no callback acts on single batches (see
+        :mod:`sklearn_hform.graphs`); ``False`` always steps eagerly. No
+        effect on other devices.
     loss : {"l1", "mse"}
         Training loss.
     batch_size : int
@@ -101,6 +110,7 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "mixed_precision": ["boolean"],
+        "cuda_graphs": ["boolean"],
         "loss": [StrOptions(set(LOSSES))],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -114,13 +124,15 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     }
 
     @abstractmethod
-    def __init__(self, *, optimizer, lr, lr_schedule, weight_decay, mixed_precision, loss, batch_size, max_epochs,
-                 validation_fraction, n_iter_no_change, callbacks, warm_start, random_state, verbose, device):
+    def __init__(self, *, optimizer, lr, lr_schedule, weight_decay, mixed_precision, cuda_graphs, loss, batch_size,
+                 max_epochs, validation_fraction, n_iter_no_change, callbacks, warm_start, random_state, verbose,
+                 device):
         self.optimizer = optimizer
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.mixed_precision = mixed_precision
+        self.cuda_graphs = cuda_graphs
         self.loss = loss
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -182,6 +194,11 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         if self.lr_schedule == "cosine":
             schedule = LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs)
             callbacks.append(("lr_schedule", schedule))
+        elif self.lr_schedule == "warmup_cosine":
+            from .schedules import WarmupCosine
+
+            schedule = LRScheduler(torch.optim.lr_scheduler.LambdaLR, lr_lambda=WarmupCosine(self.max_epochs))
+            callbacks.append(("lr_schedule", schedule))
         if self.validation_fraction is not None and self.n_iter_no_change is not None:
             callbacks.append(("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True)))
         return callbacks + list(self.callbacks or [])
@@ -210,7 +227,7 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             module, optimizer=self.optimizer, loss=self.loss, lr=self.lr, weight_decay=self.weight_decay,
             batch_size=self.batch_size, max_epochs=self.max_epochs, validation_fraction=self.validation_fraction,
             seed=seed, generator=generator, callbacks=self.build_callbacks(seed), device=device,
-            verbose=self.verbose, mixed_precision=self.mixed_precision,
+            verbose=self.verbose, mixed_precision=self.mixed_precision, cuda_graphs=self.cuda_graphs,
         )
 
     def fit(self, X, y, sample_weight=None):
@@ -231,6 +248,25 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         self : object
         """
+        X, y, weight = self.validate_fit_data(X, y, sample_weight)
+        if weight is not None:
+            keep = weight > 0
+            X, y, weight = X[keep], y[keep], normalized_weights(weight[keep])
+        device = resolve_device(self.device)
+        self._train(X, y, weight, device, self.fit_seed())
+        return self
+
+    def validate_fit_data(self, X, y, sample_weight=None):
+        """Check the parameters and the data of a fit; set ``n_features_in_`` (and ``feature_names_in_``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+        y : ndarray of shape (n_samples,), float64
+        sample_weight : ndarray of shape (n_samples,) or None
+            Validated, not yet normalised (see
+            :func:`~sklearn_hform.validation.normalized_weights`).
+        """
         self._validate_params()
         check_device(self.device)
         warm = self.warm_start and hasattr(self, "module_")
@@ -241,16 +277,26 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError(f"warm_start: the fitted network takes {width} features, X has {X.shape[1]}")
         y = column_or_1d(y, warn=True).astype(np.float64)
         check_finite_target(y)
-        weight = check_sample_weight(sample_weight, len(y))
-        if weight is not None:
-            keep = weight > 0
-            X, y, weight = X[keep], y[keep], weight[keep]
-            # Equal weights train exactly as no weights; others are scaled to
-            # mean 1 so that the learning rate keeps its meaning.
-            weight = None if np.all(weight == weight[0]) else weight / weight.mean()
-        device = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._train(X, y, weight, device, seed)
+        return X, y, check_sample_weight(sample_weight, len(y))
+
+    def fit_seed(self):
+        """The seed of a fit, drawn from ``random_state``: weights from it, shuffles from it + 1."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def initial_module(self, n_features, seed):
+        """A new module with the initial weights of a fit seeded ``seed``, on the CPU."""
+        import torch
+
+        module = self.fresh_module(n_features)
+        self.initialize_module(module, torch.Generator().manual_seed(seed))
+        return module
+
+    def set_fitted_module(self, module, device, n_iter):
+        """Become fitted with ``module`` (trained on ``device`` for ``n_iter`` epochs)."""
+        module.eval()
+        self.module_ = module
+        self.device_ = device
+        self.n_iter_ = int(n_iter)
         return self
 
     def _train(self, X, y, weight, device, seed):
@@ -258,15 +304,13 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
 
         import torch
 
+        from .batching import TensorData
         from .seeding import use_generator
 
         if self.warm_start and hasattr(self, "module_"):
             module = copy.deepcopy(self.module_).to("cpu")
         else:
-            module = self._fresh_module(X.shape[1])
-            self.initialize_module(module, torch.Generator().manual_seed(seed))
-        from .batching import TensorData
-
+            module = self.initial_module(X.shape[1], seed)
         generator = torch.Generator(device=device).manual_seed(seed + 1)
         net = self.build_net(module, device, seed, generator)
         # Handing skorch a ready dataset moves the rows to the device once
@@ -274,13 +318,11 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         data = TensorData(X.astype(np.float32, copy=False), y.astype(np.float32), device, sample_weight=weight)
         with use_generator(module, generator):
             net.fit(data, None)
-        net.module_.eval()
         self.net_ = net
-        self.module_ = net.module_
-        self.device_ = device
-        self.n_iter_ = len(net.history)
+        self.set_fitted_module(net.module_, device, len(net.history))
 
-    def _fresh_module(self, n_features):
+    def fresh_module(self, n_features):
+        """:meth:`build_module`'s module, built without touching torch's global random state."""
         import torch
 
         # Layers draw throwaway initial weights from torch's global generator
@@ -324,70 +366,6 @@ class BaseTorchRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.device != "cpu" and cuda_visible()
         return tags
-
-    def export_state(self):
-        """The fitted state, for :mod:`sklearn_hform.persistence`.
-
-        Returns
-        -------
-        attributes : dict
-            JSON-ready fitted attributes (``n_features_in_``, ``n_iter_``,
-            ``feature_names_in_``).
-        tensors : dict of str to torch.Tensor
-            The module's ``state_dict`` on the CPU. Under mixed precision,
-            weights the module lists in ``autocast_prefixes`` are stored in
-            bfloat16, the precision autocast computes with anyway.
-        """
-        import torch
-
-        check_is_fitted(self, "module_")
-        attributes = {"n_features_in_": int(self.n_features_in_), "n_iter_": int(self.n_iter_)}
-        if hasattr(self, "feature_names_in_"):
-            attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        low = tuple(getattr(self.module_, "autocast_prefixes", ())) if self.mixed_precision else ()
-        tensors = {}
-        for key, tensor in self.module_.state_dict().items():
-            tensor = tensor.detach().to("cpu").contiguous().clone()
-            if low and key.startswith(low) and tensor.is_floating_point():
-                tensor = tensor.to(torch.bfloat16)
-            tensors[key] = tensor
-        return attributes, tensors
-
-    def restore_state(self, attributes, tensors):
-        """Become the fitted estimator described by :meth:`export_state`'s output.
-
-        The network is rebuilt by :meth:`build_module` and predicts on the CPU.
-
-        Parameters
-        ----------
-        attributes : dict
-        tensors : dict of str to torch.Tensor
-
-        Returns
-        -------
-        self : object
-
-        Raises
-        ------
-        ValueError
-            If the tensors do not fit the network the parameters describe.
-        """
-        import torch
-
-        n_features = int(attributes["n_features_in_"])
-        module = self._fresh_module(n_features)
-        try:
-            module.load_state_dict(tensors, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(f"the saved weights do not fit {type(self).__name__}'s network: {exc}") from None
-        module.to(torch.float32).eval()
-        self.module_ = module
-        self.device_ = "cpu"
-        self.n_features_in_ = n_features
-        self.n_iter_ = int(attributes.get("n_iter_", 0))
-        if "feature_names_in_" in attributes:
-            self.feature_names_in_ = np.asarray(attributes["feature_names_in_"], dtype=object)
-        return self
 
 
 #: The training parameters every subclass shares (its ``__init__`` lists them all).

@@ -46,7 +46,11 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         Draws the members' seeds. A fixed value makes the whole ensemble
         reproducible (within the determinism of the members).
     n_jobs : int or None, default=None
-        Members fitted in parallel through :mod:`joblib`. ``None`` means 1
+        Members fitted in parallel through :mod:`joblib`, when they are not
+        trained as one stacked model (members of this package's networks with a
+        static forward pass, e.g. :class:`FormationEnthalpyRegressor` without a
+        validation split or extra callbacks, are: all of them in one
+        batched fit, see :mod:`sklearn_hform.stacking`). ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; -1 means all
         processors. Members of this package draw all their randomness from
         generators of their own, so seeded ensembles are reproducible with
@@ -60,6 +64,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         Number of input features.
     feature_names_in_ : ndarray of str
         Input column names, when fitted on a DataFrame with string columns.
+    history_ : skorch.history.History
+        When the members were trained as one stacked model: per epoch,
+        ``train_loss`` (the members' mean) and ``train_member_loss``.
     calibration_ : dict
         Set by :meth:`calibrate`: the std's scale and floor and the
         conformal quantiles (see :mod:`sklearn_hform.calibration`).
@@ -143,6 +150,15 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             if seeded:
                 member.set_params(random_state=seed)
             members.append(member)
+        if hasattr(self, "history_"):
+            del self.history_
+        from .stacking import can_stack, fit_stacked
+
+        if can_stack(members, X.shape[1]):
+            # One batched model instead of n_estimators fits: same members, a fraction of the time.
+            self.estimators_, net = fit_stacked(members, X, y, [np.arange(len(y))] * len(members), sample_weight)
+            self.history_ = net.history
+            return self
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(m, X, y, sample_weight) for m in members
         )

@@ -35,6 +35,11 @@ class FractionMLP(nn.Module):
     #: Parameters that autocast casts to bfloat16 before use: they can be
     #: stored that way without changing any output.
     autocast_prefixes = ("hidden.",)
+    #: The forward pass is a fixed sequence of tensor operations (no shapes
+    #: that depend on the data, no reads back to the host): K copies can be
+    #: trained as one batched model (:mod:`sklearn_hform.stacking`) and the
+    #: step captured as a CUDA graph (:mod:`sklearn_hform.graphs`).
+    static_forward = True
 
     def __init__(self, n_features, hidden_layer_sizes, dropout=0.0):
         super().__init__()

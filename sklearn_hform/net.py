@@ -15,6 +15,7 @@ with four changes, each through one of skorch's own hooks:
 import torch
 from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, LRScheduler
+from skorch.dataset import unpack_data
 
 __all__ = ["LOSS_CLASSES", "OPTIMIZER_CLASSES", "TensorNet", "make_net"]
 
@@ -23,12 +24,14 @@ OPTIMIZER_CLASSES = {"rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "
 LOSS_CLASSES = {"l1": torch.nn.L1Loss, "mse": torch.nn.MSELoss}
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end")
+# A captured step skips skorch's per-step notifications as well.
+_STEP_EVENTS = _BATCH_EVENTS + ("on_grad_computed",)
 
 
-def _acts_on_batches(callback):
+def _acts_on_batches(callback, events=_BATCH_EVENTS):
     if isinstance(callback, LRScheduler):
         return callback.step_every == "batch"
-    return any(getattr(type(callback), e) is not getattr(Callback, e) for e in _BATCH_EVENTS)
+    return any(getattr(type(callback), e) is not getattr(Callback, e) for e in events)
 
 
 class TensorNet(NeuralNetRegressor):
@@ -42,15 +45,47 @@ class TensorNet(NeuralNetRegressor):
         losses itself, weighting them when sample weights are present.
     mixed_precision : bool, default=False
         Run the module under bfloat16 autocast (float32 accumulation).
+    cuda_graphs : bool, default=False
+        On CUDA, replay full batches' training steps from a captured graph
+        (:mod:`sklearn_hform.graphs`) when the module declares
+        ``static_forward`` and no callback acts on single steps. Needs an
+        optimiser built with ``capturable=True``.
     """
 
-    def __init__(self, *args, mixed_precision=False, **kwargs):
+    #: Attributes ``get_loss`` sets during a step (see :class:`~sklearn_hform.graphs.CudaGraphStep`).
+    graph_outputs = ()
+
+    def __init__(self, *args, mixed_precision=False, cuda_graphs=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.mixed_precision = mixed_precision
+        self.cuda_graphs = cuda_graphs
+
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        from .graphs import graphs_possible
+
+        self.graph_step_ = None
+        if graphs_possible(self):
+            # A captured step reads the learning rate from device memory,
+            # where the schedule's updates (fill_) reach it.
+            for group in self.optimizer_.param_groups:
+                group["lr"] = torch.tensor(float(group["lr"]), device=self.device)
+        return self
+
+    def training_step_fn(self, step_fn):
+        """The function that takes a training step in the fast epoch loop: a CUDA graph where possible."""
+        from .graphs import CudaGraphStep, graphs_possible
+
+        if not graphs_possible(self) or any(_acts_on_batches(cb, _STEP_EVENTS) for _, cb in self.callbacks_):
+            return lambda batch, **kw: step_fn(batch, **kw)["loss"]
+        if self.graph_step_ is None:
+            self.graph_step_ = CudaGraphStep(self, outputs=self.graph_outputs)
+        return lambda batch, **kw: self.graph_step_(batch)
 
     def infer(self, x, **fit_params):
         device_type = torch.device(self.device).type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.mixed_precision):
+        # No autocast weight cache: a captured graph must cast at every replay.
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False):
             y = super().infer(x, **fit_params)
         return y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
 
@@ -60,6 +95,18 @@ class TensorNet(NeuralNetRegressor):
             return (self.criterion_(y_pred.float(), y_true) * weight).mean()
         return self.criterion_(y_pred.float(), y_true).mean()
 
+    def train_step_single(self, batch, **fit_params):
+        # skorch switches every module to train mode again for each batch, a
+        # walk over the module tree that costs as much as a small layer;
+        # only a change of mode needs it.
+        if not (self.module_.training and self.criterion_.training):
+            self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
@@ -67,10 +114,15 @@ class TensorNet(NeuralNetRegressor):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         total = torch.zeros((), device=self.device)
         rows = batches = 0
+        if training:
+            take_step = self.training_step_fn(step_fn)
+        else:
+            def take_step(batch, **kw):
+                return step_fn(batch, **kw)["loss"]
         for batch in iterator:
-            step = step_fn(batch, **fit_params)
+            loss = take_step(batch, **fit_params)
             n = len(batch[0])
-            total += step["loss"].detach().float() * n
+            total += loss.detach().float() * n
             rows += n
             batches += 1
         # One entry standing for the whole epoch keeps skorch's own scoring
@@ -82,7 +134,7 @@ class TensorNet(NeuralNetRegressor):
 
 
 def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epochs, validation_fraction, seed,
-             generator, callbacks, device, verbose, mixed_precision):
+             generator, callbacks, device, verbose, mixed_precision, cuda_graphs=False, net_class=None):
     """The :class:`TensorNet` that trains ``module`` on :mod:`~sklearn_hform.batching` tensors.
 
     Parameters
@@ -102,6 +154,10 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     device : str
     verbose : int
     mixed_precision : bool
+    cuda_graphs : bool, default=False
+        On CUDA: capturable optimiser and graph-replayed steps (see :class:`TensorNet`).
+    net_class : type, default=None
+        A subclass of :class:`TensorNet` to build instead.
 
     Returns
     -------
@@ -109,12 +165,14 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     """
     from .batching import ShuffleSplitTensors, TensorBatches, TensorData
 
-    optimizer_kwargs = {"weight_decay": weight_decay}
-    if device.startswith("cuda"):
-        # One fused kernel per step instead of one per parameter tensor.
-        optimizer_kwargs["foreach"] = True
+    # One multi-tensor update per step instead of a Python loop over the
+    # parameter tensors (on a GPU, one fused kernel instead of dozens).
+    optimizer_kwargs = {"weight_decay": weight_decay, "foreach": True}
+    cuda_graphs = bool(cuda_graphs) and device.startswith("cuda")
+    if cuda_graphs:
+        optimizer_kwargs["capturable"] = True
     split = None if validation_fraction is None else ShuffleSplitTensors(validation_fraction, seed)
-    return TensorNet(
+    return (net_class or TensorNet)(
         module=module,
         criterion=LOSS_CLASSES[loss],
         criterion__reduction="none",
@@ -134,4 +192,5 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
         device=device,
         verbose=verbose,
         mixed_precision=mixed_precision,
+        cuda_graphs=cuda_graphs,
     )

@@ -50,6 +50,7 @@ SUMS_NAME = "SHA256SUMS"
 _REGISTRY = {
     "CompositionFractionTransformer": "sklearn_hform.transformer:CompositionFractionTransformer",
     "FormationEnthalpyRegressor": "sklearn_hform.regressor:FormationEnthalpyRegressor",
+    "CompositionTransformerRegressor": "sklearn_hform.attention_regressor:CompositionTransformerRegressor",
     "DeepEnsembleRegressor": "sklearn_hform.ensemble:DeepEnsembleRegressor",
 }
 _PIPELINE = "Pipeline"

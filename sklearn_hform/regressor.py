@@ -39,9 +39,10 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         The paper uses RMSprop.
     lr : float, default=3e-3
         Initial learning rate.
-    lr_schedule : {"cosine", "constant"}, default="cosine"
+    lr_schedule : {"cosine", "warmup_cosine", "constant"}, default="cosine"
         ``"cosine"`` decays the learning rate to 0 over ``max_epochs``
-        epochs, one step per epoch.
+        epochs, one step per epoch; ``"warmup_cosine"`` first raises it
+        over the first 5 % of the epochs.
     weight_decay : float, default=0.0
         L2 penalty (decoupled for ``"adamw"``).
     mixed_precision : bool, default=False
@@ -49,6 +50,10 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         output layer). About twice as fast on CPUs with AVX512-BF16 or AMX
         and on recent GPUs at large batch sizes; see the docs for its effect
         on accuracy.
+    cuda_graphs : bool, default=True
+        On CUDA, capture the training step once as a CUDA graph and replay
+        it for every full batch (several times faster for this small
+        network); ``False`` steps eagerly. No effect on the CPU.
     loss : {"l1", "mse"}, default="l1"
         Training loss; the paper reports and minimises the MAE.
     batch_size : int, default=1024
@@ -140,6 +145,7 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         lr_schedule="cosine",
         weight_decay=0.0,
         mixed_precision=False,
+        cuda_graphs=True,
         loss="l1",
         batch_size=1024,
         max_epochs=100,
@@ -159,6 +165,7 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
             lr_schedule=lr_schedule,
             weight_decay=weight_decay,
             mixed_precision=mixed_precision,
+            cuda_graphs=cuda_graphs,
             loss=loss,
             batch_size=batch_size,
             max_epochs=max_epochs,

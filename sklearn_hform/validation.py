@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_finite_target", "check_hidden_layer_sizes", "check_sample_weight"]
+__all__ = ["check_finite_target", "check_hidden_layer_sizes", "check_sample_weight", "normalized_weights"]
 
 
 def check_sample_weight(sample_weight, n_samples):
@@ -35,6 +35,15 @@ def check_sample_weight(sample_weight, n_samples):
     if not w.sum() > 0:
         raise ValueError("sample_weight sums to zero: no row would be trained on")
     return w
+
+
+def normalized_weights(weight):
+    """Positive sample weights scaled to mean 1, or ``None`` when they are all equal.
+
+    Equal weights then train exactly as no weights, and other weights keep
+    the learning rate's meaning.
+    """
+    return None if np.all(weight == weight[0]) else weight / weight.mean()
 
 
 def check_finite_target(y):

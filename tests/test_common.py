@@ -3,7 +3,8 @@
 from residual_mlp import ResidualMLPRegressor  # docs/code, put on sys.path by conftest.py
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
+from sklearn_hform import (CompositionFractionTransformer, CompositionTransformerRegressor, DeepEnsembleRegressor,
+                           FormationEnthalpyRegressor)
 
 # Small, fast settings: the checks fit dozens of times on tiny data.
 FAST = dict(max_epochs=30, batch_size=32, lr=1e-2, device="cpu")
@@ -12,6 +13,7 @@ ESTIMATORS = [
     FormationEnthalpyRegressor(**FAST),
     DeepEnsembleRegressor(FormationEnthalpyRegressor(**FAST), n_estimators=2),
     ResidualMLPRegressor(width=32, n_blocks=2, **FAST),
+    CompositionTransformerRegressor(d_model=16, n_heads=2, n_layers=1, dim_feedforward=32, **FAST),
 ]
 
 _REPEATS = (
@@ -25,6 +27,7 @@ EXPECTED_FAILED_CHECKS = {
     "FormationEnthalpyRegressor": _NETWORK_FAILURES,
     "DeepEnsembleRegressor": _NETWORK_FAILURES,
     "ResidualMLPRegressor": _NETWORK_FAILURES,
+    "CompositionTransformerRegressor": _NETWORK_FAILURES,
 }
 
 

@@ -1,0 +1,347 @@
+"""Many networks of one architecture trained as one batched model.
+
+Fitting K small networks one after the other leaves a GPU (and, less so, a
+CPU) mostly idle: each step is too small to fill it. Here the K networks'
+weights are stacked along a leading axis and one step runs all of them
+through :func:`torch.func.vmap`: every member keeps its own initial weights,
+its own rows (an index set), its own shuffle, its own sample weights and its
+own optimiser state (the optimisers of this package update each weight
+element by element, so one optimiser over stacked weights is K optimisers),
+under one learning-rate schedule. Afterwards each member is taken out as an
+ordinary fitted estimator.
+
+:class:`~sklearn_hform.DeepEnsembleRegressor` and
+:mod:`sklearn_hform.model_selection` use this path by themselves when they
+can (see :func:`can_stack`).
+"""
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+
+from .base import BaseTorchRegressor
+from .batching import TensorData
+from .net import TensorNet, make_net
+from .validation import normalized_weights
+
+__all__ = ["StackedBatches", "StackedData", "StackedModule", "StackedNet", "can_stack", "fit_stacked"]
+
+# Parameters that may differ between the members of one stacked fit.
+_MEMBER_PARAMETERS = ("random_state",)
+
+
+class StackedModule(nn.Module):
+    """K modules of one architecture as one: stacked weights, run through :func:`torch.func.vmap`.
+
+    The input has shape ``(K, n, n_features)`` (member ``k`` sees
+    ``X[k]``), the output ``(K, n)``.
+
+    Parameters
+    ----------
+    modules : list of torch.nn.Module
+        Same class and shapes; their current weights become the stack.
+    """
+
+    def __init__(self, modules):
+        super().__init__()
+        from torch.func import stack_module_state
+
+        params, buffers = stack_module_state(modules)
+        self.names = list(params)
+        self.buffer_names = list(buffers)
+        self.weights = nn.ParameterList(nn.Parameter(params[n].detach().clone()) for n in self.names)
+        for i, name in enumerate(self.buffer_names):
+            self.register_buffer(f"buffer_{i}", buffers[name].detach().clone())
+        # Kept out of the module tree: it only lends its forward to vmap.
+        self.template = [copy.deepcopy(modules[0]).to("meta")]
+        self.n_members = len(modules)
+        self.static_forward = bool(getattr(modules[0], "static_forward", False))
+
+    def train(self, mode=True):
+        self.template[0].train(mode)
+        return super().train(mode)
+
+    def _buffers_dict(self):
+        return {name: getattr(self, f"buffer_{i}") for i, name in enumerate(self.buffer_names)}
+
+    def forward(self, X):
+        from torch.func import functional_call, vmap
+
+        template = self.template[0]
+
+        def one(params, buffers, x):
+            return functional_call(template, (params, buffers), (x,))
+
+        params = dict(zip(self.names, self.weights))
+        return vmap(one, randomness="different")(params, self._buffers_dict(), X)
+
+    def member_state(self, k):
+        """The ``state_dict`` of member ``k``, on the CPU."""
+        state = {n: w[k].detach().to("cpu").clone() for n, w in zip(self.names, self.weights)}
+        state.update({n: b[k].detach().to("cpu").clone() for n, b in self._buffers_dict().items()})
+        return state
+
+
+class StackedData(TensorData):
+    """A :class:`~sklearn_hform.batching.TensorData` with one index set (and weights) per member.
+
+    Parameters
+    ----------
+    X, y : array-like
+        All rows, once.
+    index_sets : list of array-like of int
+        The rows each member trains on.
+    weights : list of array-like or None
+        Each member's sample weights over its index set (mean 1), or ``None``.
+    device : str
+    """
+
+    def __init__(self, X, y, index_sets, weights, device):
+        super().__init__(X, y, device)
+        self.index_sets = [torch.as_tensor(np.asarray(i), dtype=torch.long, device=device) for i in index_sets]
+        self.weights = [None if w is None else torch.as_tensor(w, dtype=torch.float32, device=device)
+                        for w in weights]
+
+    def __len__(self):
+        return max(len(i) for i in self.index_sets)
+
+
+class StackedBatches:
+    """The batches of a :class:`StackedData`: each member's rows in its own random order.
+
+    Member ``k`` visits its index set in the order of a permutation drawn
+    from ``generator[k]`` each epoch and sliced into batches, exactly as
+    :class:`~sklearn_hform.batching.TensorBatches` does for a single fit.
+    Members with fewer rows are padded with rows of weight 0, and marked
+    inactive for the steps they would not have taken at all.
+
+    Batches are ``(X, (y, w, count, active))`` with ``X`` of shape
+    ``(K, batch_size, n_features)``, ``y`` and ``w`` of shape
+    ``(K, batch_size)``, ``count`` the real rows per member (a tensor) and
+    ``active`` a host-side boolean array.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=True, generator=None):
+        if not isinstance(dataset, StackedData):
+            raise TypeError(f"StackedBatches needs StackedData, got {type(dataset).__name__}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        data, b = self.dataset, self.batch_size
+        device = data.X.device
+        sizes = np.array([len(i) for i in data.index_sets])
+        steps = -(-sizes // b)
+        width = int(steps.max()) * b
+        rows = torch.zeros((len(sizes), width), dtype=torch.long, device=device)
+        weight = torch.zeros((len(sizes), width), dtype=torch.float32, device=device)
+        for k, index in enumerate(data.index_sets):
+            order = torch.arange(len(index), device=device)
+            if self.shuffle:
+                order = torch.randperm(len(index), device=device, generator=self.generator[k])
+            rows[k, : len(index)] = index[order]
+            weight[k, : len(index)] = 1 if data.weights[k] is None else data.weights[k][order]
+        sizes_t = torch.as_tensor(sizes, device=device)
+        for step in range(int(steps.max())):
+            cols = slice(step * b, (step + 1) * b)
+            index = rows[:, cols]
+            count = (sizes_t - step * b).clamp(0, b)
+            yield data.X[index], (data.y[index], weight[:, cols], count, steps > step)
+
+
+class StackedNet(TensorNet):
+    """A :class:`~sklearn_hform.net.TensorNet` over a :class:`StackedModule`.
+
+    The loss is the sum of the members' own mean losses, so each member's
+    weights get the gradient of its own loss. ``history`` records
+    ``train_loss`` (the members' mean) and ``train_member_loss`` (one per
+    member) each epoch. Members inactive in a step keep their weights and
+    optimiser state through it.
+    """
+
+    graph_outputs = ("member_loss_",)
+
+    def infer(self, x, **fit_params):
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False):
+            return super(TensorNet, self).infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y, weight, count, _ = y_true
+        per_row = self.criterion_(y_pred.float(), y) * weight
+        member = per_row.sum(dim=1) / count.clamp_min(1)
+        self.member_loss_ = member.detach()
+        return member.sum()
+
+    def train_step(self, batch, **fit_params):
+        active = batch[1][3]
+        if active.all():
+            return super().train_step(batch, **fit_params)
+        frozen = torch.as_tensor(~active, device=self.device)
+        params = list(self.module_.parameters())
+        kept = [p.detach()[frozen].clone() for p in params]
+        states = [self.optimizer_.state.get(p, {}) for p in params]
+        kept_state = [{k: v[frozen].clone() for k, v in s.items() if torch.is_tensor(v) and v.shape == p.shape}
+                      for p, s in zip(params, states)]
+        step = super().train_step(batch, **fit_params)
+        with torch.no_grad():
+            for p, old, s, old_s in zip(params, kept, states, kept_state):
+                p[frozen] = old
+                for k, v in old_s.items():
+                    self.optimizer_.state[p][k][frozen] = v
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        total = None
+        rows = torch.zeros((), device=self.device)
+        batches = 0
+        graphed = self.training_step_fn(step_fn)
+        for batch in iterator:
+            # Steps in which some member sits out restore that member: eager.
+            if batch[1][3].all():
+                graphed(batch, **fit_params)
+            else:
+                step_fn(batch, **fit_params)
+            count = batch[1][2].float()
+            loss = self.member_loss_ * count
+            total = loss if total is None else total + loss
+            rows = rows + count
+            batches += 1
+        member = (total / rows.clamp_min(1)).tolist()
+        self.history.new_batch()
+        self.history.record_batch(f"{prefix}_loss", float(np.mean(member)))
+        self.history.record_batch(f"{prefix}_batch_size", 1)
+        self.history.record(f"{prefix}_member_loss", member)
+        self.history.record(f"{prefix}_batch_count", batches)
+
+
+def _same(a, b):
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
+def can_stack(estimators, n_features):
+    """Whether :func:`fit_stacked` can train ``estimators`` as one model.
+
+    They must be unfitted (or not warm-starting) instances of one subclass of
+    :class:`~sklearn_hform.base.BaseTorchRegressor` that keeps the base
+    class's training, with equal parameters except ``random_state``, no
+    validation split, early stopping or extra callbacks, and a network that
+    declares ``static_forward = True`` (a fixed sequence of tensor
+    operations, as :class:`~sklearn_hform.mlp.FractionMLP`).
+
+    Parameters
+    ----------
+    estimators : list of estimators
+    n_features : int
+
+    Returns
+    -------
+    bool
+    """
+    first = estimators[0]
+    if not isinstance(first, BaseTorchRegressor) or len(estimators) < 2:
+        return False
+    cls = type(first)
+    if cls.build_net is not BaseTorchRegressor.build_net or cls.build_callbacks is not BaseTorchRegressor.build_callbacks:
+        return False
+    params = first.get_params(deep=False)
+    if params["callbacks"] or params["validation_fraction"] is not None or params["warm_start"]:
+        return False
+    for other in estimators[1:]:
+        if type(other) is not cls:
+            return False
+        theirs = other.get_params(deep=False)
+        if any(not _same(params[k], theirs[k]) for k in params if k not in _MEMBER_PARAMETERS):
+            return False
+    try:
+        first._validate_params()
+        module = first.build_module(n_features)
+    except (ValueError, TypeError):
+        return False
+    return bool(getattr(module, "static_forward", False))
+
+
+def fit_stacked(estimators, X, y, index_sets, sample_weight=None):
+    """Fit each of ``estimators`` on its own rows of ``X``, ``y``, all as one batched model.
+
+    Member ``k`` ends as if ``estimators[k].fit(X[index_sets[k]],
+    y[index_sets[k]])`` had been called: the same seed-derived initial
+    weights and shuffles, so the same fit up to the rounding of batched
+    arithmetic (and dropout masks, which come from one generator here).
+
+    Parameters
+    ----------
+    estimators : list of estimators
+        Accepted by :func:`can_stack`; fitted in place.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    index_sets : list of array-like of int
+        One per estimator.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    estimators : list
+        The same objects, fitted.
+    net : StackedNet
+        The net that trained them, with the per-epoch ``history``.
+    """
+    from .devices import resolve_device
+    from .seeding import use_generator
+
+    if len(index_sets) != len(estimators):
+        raise ValueError(f"{len(estimators)} estimators but {len(index_sets)} index sets")
+    first = estimators[0]
+    X, y, weight = first.validate_fit_data(X, y, sample_weight)
+    if not can_stack(estimators, X.shape[1]):
+        raise ValueError("these estimators cannot be trained as one stacked model (see can_stack)")
+    rows, weights = [], []
+    for index in index_sets:
+        index = np.asarray(index, dtype=np.int64)
+        if index.ndim != 1 or len(index) == 0 or index.min() < 0 or index.max() >= len(y):
+            raise ValueError(f"an index set must list rows of X (0 to {len(y) - 1}); got {len(index)} entries")
+        w = None
+        if weight is not None:
+            index = index[weight[index] > 0]
+            if len(index) == 0:
+                raise ValueError("sample_weight is zero on every row of an index set")
+            w = normalized_weights(weight[index])
+        rows.append(index)
+        weights.append(w)
+    device = resolve_device(first.device)
+    seeds = [e.fit_seed() for e in estimators]
+    n_features = X.shape[1]
+    modules = [e.initial_module(n_features, s) for e, s in zip(estimators, seeds)]
+    stacked = StackedModule(modules)
+    generators = [torch.Generator(device=device).manual_seed(s + 1) for s in seeds]
+    net = make_net(
+        stacked, optimizer=first.optimizer, loss=first.loss, lr=first.lr, weight_decay=first.weight_decay,
+        batch_size=first.batch_size, max_epochs=first.max_epochs, validation_fraction=None, seed=seeds[0],
+        generator=generators, callbacks=first.build_callbacks(seeds[0]), device=device, verbose=first.verbose,
+        mixed_precision=first.mixed_precision, cuda_graphs=first.cuda_graphs, net_class=StackedNet,
+    )
+    net.set_params(iterator_train=StackedBatches)
+    data = StackedData(X.astype(np.float32, copy=False), y.astype(np.float32), rows, weights, device)
+    with use_generator(stacked.template[0], generators[0]):
+        net.fit(data, None)
+    for k, (estimator, module) in enumerate(zip(estimators, modules)):
+        module.load_state_dict(net.module_.member_state(k))
+        if estimator is not first:
+            estimator.n_features_in_ = first.n_features_in_
+            if hasattr(first, "feature_names_in_"):
+                estimator.feature_names_in_ = first.feature_names_in_
+            elif hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        if hasattr(estimator, "net_"):
+            del estimator.net_  # it trained an earlier fit; this one was trained by the stacked net
+        estimator.set_fitted_module(module.to(device), device, len(net.history))
+    return estimators, net
