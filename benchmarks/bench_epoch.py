@@ -1,7 +1,8 @@
 """Epoch time of FormationEnthalpyRegressor against its peers.
 
 Paper architecture (128, 128, 64, 64, 32), 100,000 OQMD rows, side by side in
-one process with one intra-op thread (and one BLAS thread for scikit-learn):
+one process with the same number of threads for every trainer (torch's
+default unless ``--threads`` is given; BLAS threads for scikit-learn):
 
 - scikit-learn ``MLPRegressor`` (adam; its fastest solver for mini-batches),
 - a plain skorch ``NeuralNetRegressor`` with its default DataLoader,
@@ -9,11 +10,14 @@ one process with one intra-op thread (and one BLAS thread for scikit-learn):
 - ``FormationEnthalpyRegressor`` (skorch with the tensor-slicing data path),
   in float32 and with ``mixed_precision=True`` (bfloat16 hidden layers).
 
-Prints the mean epoch time of each and the ratios. Targets: ours <= MLPRegressor,
-and >= 3x faster than plain skorch. With a GPU, also times an epoch on it and,
-with ``--cv``, a full 10-fold cross-validation of the paper model.
+Then five networks trained one after the other against the same five
+trained as one stacked model (:mod:`sklearn_hform.stacking`, what
+``DeepEnsembleRegressor`` and ``sklearn_hform.model_selection`` do).
 
-    python benchmarks/bench_epoch.py [--rows 100000] [--epochs 3] [--threads 1] [--cv]
+Prints the mean epoch time of each and the ratios. Targets: ours <= MLPRegressor,
+and >= 3x faster than plain skorch. GPU figures: ``benchmarks/bench_gpu.py``.
+
+    python benchmarks/bench_epoch.py [--rows 100000] [--epochs 3] [--threads N]
 """
 
 import argparse
@@ -81,13 +85,24 @@ def epoch_ours(X, y, batch_size, epochs, device="cpu", mixed_precision=False):
     return float(np.mean(est.net_.history[:, "dur"]))
 
 
+def epoch_stacked(X, y, batch_size, epochs, n_networks):
+    from sklearn_hform import FormationEnthalpyRegressor
+    from sklearn_hform.stacking import fit_stacked
+
+    members = [FormationEnthalpyRegressor(batch_size=batch_size, max_epochs=epochs, random_state=i, device="cpu")
+               for i in range(n_networks)]
+    _, net = fit_stacked(members, X, y, [np.arange(len(y))] * n_networks)
+    return float(np.mean(net.history[:, "dur"]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--cv", action="store_true", help="with a GPU: time a 10-fold CV of the paper model")
+    parser.add_argument("--threads", type=int, default=None, help="default: torch's own default")
+    parser.add_argument("--networks", type=int, default=5, help="networks in the stacked comparison")
     args = parser.parse_args()
+    args.threads = args.threads or torch.get_num_threads()
 
     from sklearn_hform import CompositionFractionTransformer
     from sklearn_hform.datasets import load_oqmd_hform
@@ -117,24 +132,14 @@ def main():
         print(f"  ours with bfloat16: {times['sklearn MLPRegressor'] / bf16:.2f}x MLPRegressor, "
               f"{times['plain skorch'] / bf16:.2f}x plain skorch")
 
-    if torch.cuda.is_available():
-        print(f"\nGPU: {torch.cuda.get_device_name()}")
-        for batch_size in (1024, 4096):
-            epoch_ours(X, y, batch_size, 2, device="cuda")  # warm-up
-            print(f"  batch {batch_size}: {epoch_ours(X, y, batch_size, args.epochs, device='cuda'):.3f} s/epoch")
-        if args.cv:
-            from sklearn.model_selection import KFold, cross_val_score
-            from sklearn.pipeline import make_pipeline
-
-            from sklearn_hform import FormationEnthalpyRegressor
-
-            Xa, ya = load_oqmd_hform(return_X_y=True)
-            pipe = make_pipeline(CompositionFractionTransformer(), FormationEnthalpyRegressor(device="cuda"))
-            t0 = time.perf_counter()
-            scores = cross_val_score(pipe, Xa, ya, cv=KFold(10, shuffle=True, random_state=0),
-                                     scoring="neg_mean_absolute_error")
-            print(f"  10-fold CV of the paper model on {len(Xa)} rows: {time.perf_counter() - t0:.0f} s, "
-                  f"MAE {-scores.mean():.4f} eV/atom")
+    k = args.networks
+    print(f"\n{k} networks, one after the other vs stacked (CPU)")
+    for batch_size in (256, 1024):
+        with threadpool_limits(args.threads):
+            one = epoch_ours(X, y, batch_size, args.epochs)
+            stacked = epoch_stacked(X, y, batch_size, args.epochs, k)
+        print(f"  batch {batch_size}: {k} x {one:.3f} s = {k * one:.3f} s/epoch separately, "
+              f"{stacked:.3f} s/epoch stacked ({k * one / stacked:.2f}x faster)")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,9 @@ def parse_args(argv):
     parser.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda' (default: auto)")
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="ensemble members trained in parallel processes (default: one at a time)")
+    parser.add_argument("--resume-dir", type=Path, default=None, metavar="DIR",
+                        help="'best' only: save the ensemble in DIR after each member and, when rerun, go on "
+                             "from the members found there (for time-limited jobs: rerun the same command)")
     parser.add_argument("--max-rows", type=int, default=None, metavar="N",
                         help="train on the first N rows only: a smoke run")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -64,7 +67,8 @@ def parse_args(argv):
         fixed = {"--ensemble": args.ensemble, "--hidden": args.hidden, "--optimizer": args.optimizer,
                  "--weight-decay": args.weight_decay, "--dropout": args.dropout,
                  "--mixed-precision": args.mixed_precision,
-                 "--network transformer": True if args.network != "mlp" else None}
+                 "--network transformer": True if args.network != "mlp" else None,
+                 "--resume-dir": args.resume_dir}
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             parser.error(f"'paper' is the Table-1 network; {', '.join(given)} only apply to 'best'")
@@ -117,6 +121,29 @@ def build_model(args):
     return make_pipeline(CompositionFractionTransformer(), regressor)
 
 
+def fit_resumable(model, X, y, folder):
+    """Fit the ensemble one member at a time, saving it in ``folder`` after each; go on from what is there."""
+    from sklearn_hform.persistence import load_model, load_model_metadata, save_model
+
+    target = model[-1].n_estimators
+    done, seconds = 0, 0.0
+    if (folder / "model.json").is_file():
+        model = load_model(folder)
+        done = len(model[-1].estimators_)
+        seconds = float(load_model_metadata(folder)["train_seconds"])
+        print(f"  resuming from {folder}: {done} of {target} members trained ({seconds:.0f} s)", flush=True)
+    model[-1].set_params(warm_start=True)
+    for k in range(done + 1, target + 1):
+        t0 = time.perf_counter()
+        model[-1].set_params(n_estimators=k)
+        model.fit(X, y)
+        seconds += time.perf_counter() - t0
+        save_model(model, folder, metadata={"train_seconds": seconds})
+        print(f"  member {k} of {target} trained; {seconds:.0f} s in all, saved in {folder}", flush=True)
+    model[-1].set_params(warm_start=False)
+    return model, seconds
+
+
 def main(argv=None):
     args = parse_args(argv)
     import numpy as np
@@ -156,8 +183,12 @@ def main(argv=None):
         print("  --max-rows given: a smoke run, not a model to ship", flush=True)
 
     t0 = time.perf_counter()
-    model.fit(X, y)
-    train_seconds = time.perf_counter() - t0
+    if args.resume_dir is not None:
+        model, train_seconds = fit_resumable(model, X, y, args.resume_dir)
+        regressor = model[-1]
+    else:
+        model.fit(X, y)
+        train_seconds = time.perf_counter() - t0
     print(f"Trained in {train_seconds:.1f} s; evaluating on the test split ...", flush=True)
 
     y_pred = model.predict(X_test)

@@ -30,6 +30,10 @@ class EpochProgress(Callback):
         callback can be cloned and pickled with the estimator.
     """
 
+    #: It acts on whole epochs and reads only the history, so networks
+    #: trained as one stacked model (:mod:`sklearn_hform.stacking`) may keep it.
+    stackable = True
+
     def __init__(self, every=None, columns=("train_loss", "valid_loss"), stream="stdout"):
         self.every = every
         self.columns = columns
@@ -42,8 +46,12 @@ class EpochProgress(Callback):
         self.t0_ = time.perf_counter()
         module = net.module_
         n_weights = sum(p.numel() for p in module.parameters())
+        name = type(module).__name__
+        if hasattr(module, "n_members"):  # a stacked model: say what each member is
+            n_weights //= module.n_members
+            name = f"{module.n_members} x {type(module.template[0]).__name__}"
         rows = f" on {len(X):,} rows" if X is not None else ""
-        self._print(f"  fit {type(module).__name__} ({n_weights:,} weights){rows}, {net.max_epochs} epochs")
+        self._print(f"  fit {name} ({n_weights:,} weights){rows}, {net.max_epochs} epochs")
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)

@@ -1,6 +1,7 @@
 """Deep ensembles: independently seeded networks whose spread estimates uncertainty."""
 
 import numbers
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -55,6 +56,11 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         processors. Members of this package draw all their randomness from
         generators of their own, so seeded ensembles are reproducible with
         threads as well as processes.
+    warm_start : bool, default=False
+        Keep the members of the previous fit and train only the ones
+        ``n_estimators`` adds, with the seeds a single fit would give them
+        (as in :class:`~sklearn.ensemble.BaggingRegressor`): an ensemble can
+        be grown one member at a time, e.g. across time-limited jobs.
 
     Attributes
     ----------
@@ -102,13 +108,15 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
+        "warm_start": ["boolean"],
     }
 
-    def __init__(self, estimator=None, n_estimators=5, random_state=None, n_jobs=None):
+    def __init__(self, estimator=None, n_estimators=5, random_state=None, n_jobs=None, warm_start=False):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.warm_start = warm_start
 
     def _base_estimator(self):
         return FormationEnthalpyRegressor() if self.estimator is None else self.estimator
@@ -131,9 +139,21 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         self : DeepEnsembleRegressor
         """
         self._validate_params()
-        if hasattr(self, "calibration_"):
-            del self.calibration_  # it described the members this fit replaces
+        kept = list(self.estimators_) if self.warm_start and hasattr(self, "estimators_") else []
+        if len(kept) > self.n_estimators:
+            raise ValueError(f"n_estimators={self.n_estimators} must be at least len(estimators_)={len(kept)} "
+                             "when warm_start=True")
+        if kept and len(kept) == self.n_estimators:
+            warnings.warn("warm_start=True without increasing n_estimators fits no new member", UserWarning,
+                          stacklevel=2)
+            return self
+        width = getattr(self, "n_features_in_", None)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+        if kept and X.shape[1] != width:
+            self.n_features_in_ = width  # the kept members are unchanged
+            raise ValueError(f"warm_start: the members take {width} features, X has {X.shape[1]}")
+        if hasattr(self, "calibration_"):
+            del self.calibration_  # it described other members
         # Flatten here so the warning about a column y is given once, not by
         # every member.
         y = column_or_1d(y, warn=True).astype(np.float64)
@@ -143,10 +163,14 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         base = self._base_estimator()
         seeded = "random_state" in base.get_params(deep=False)
         members = []
-        for _ in range(self.n_estimators):
-            member = clone(base)
-            # Drawn even when unused so the seeds do not depend on the member type.
+        for i in range(self.n_estimators):
+            # Drawn even when unused so the seeds do not depend on the member
+            # type, and for kept members too, so that adding members by warm
+            # starts gives the members of one fit.
             seed = int(rng.randint(np.iinfo(np.int32).max))
+            if i < len(kept):
+                continue
+            member = clone(base)
             if seeded:
                 member.set_params(random_state=seed)
             members.append(member)
@@ -156,12 +180,11 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
 
         if can_stack(members, X.shape[1]):
             # One batched model instead of n_estimators fits: same members, a fraction of the time.
-            self.estimators_, net = fit_stacked(members, X, y, [np.arange(len(y))] * len(members), sample_weight)
+            members, net = fit_stacked(members, X, y, [np.arange(len(y))] * len(members), sample_weight)
             self.history_ = net.history
-            return self
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(m, X, y, sample_weight) for m in members
-        )
+        else:
+            members = Parallel(n_jobs=self.n_jobs)(delayed(_fit_member)(m, X, y, sample_weight) for m in members)
+        self.estimators_ = kept + list(members)
         return self
 
     def predict(self, X, return_std=False):

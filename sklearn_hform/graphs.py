@@ -111,7 +111,12 @@ class CudaGraphStep:
         net = self.net
         self.static = _clone(batch)
         graph = torch.cuda.CUDAGraph()
-        for generator in _dropout_generators(net.module_):
+        generators = _dropout_generators(net.module_)
+        if generators and not hasattr(graph, "register_generator_state"):
+            # This torch cannot replay fresh dropout masks from a generator of our own.
+            self.failed = True
+            return net.train_step(batch)["loss"]
+        for generator in generators:
             graph.register_generator_state(generator)
         net.optimizer_.zero_grad(set_to_none=True)
         try:
@@ -137,11 +142,12 @@ class CudaGraphStep:
 def _dropout_generators(module):
     from .seeding import GeneratorDropout
 
-    seen = []
-    for layer in module.modules():
-        for candidate in (layer, *getattr(layer, "template", ())):
-            for inner in candidate.modules() if isinstance(candidate, torch.nn.Module) else ():
-                g = getattr(inner, "generator", None) if isinstance(inner, GeneratorDropout) else None
-                if g is not None and g.device.type == "cuda" and all(g is not s for s in seen):
-                    seen.append(g)
-    return seen
+    # A stacked module lends its forward to a template kept outside the module tree.
+    trees = [module, *getattr(module, "template", ())]
+    found = []
+    for tree in trees:
+        for layer in tree.modules():
+            g = layer.generator if isinstance(layer, GeneratorDropout) else None
+            if g is not None and g.device.type == "cuda" and all(g is not f for f in found):
+                found.append(g)
+    return found

@@ -225,7 +225,15 @@ class StackedNet(TensorNet):
 
 
 def _same(a, b):
-    return type(a) is type(b) and repr(a) == repr(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if callable(getattr(a, "get_params", None)) and not isinstance(a, type):
+        # Estimators and callbacks: equal when their parameters are.
+        mine, theirs = a.get_params(deep=False), b.get_params(deep=False)
+        return mine.keys() == theirs.keys() and all(_same(mine[k], theirs[k]) for k in mine)
+    return repr(a) == repr(b)
 
 
 def can_stack(estimators, n_features):
@@ -234,7 +242,9 @@ def can_stack(estimators, n_features):
     They must be unfitted (or not warm-starting) instances of one subclass of
     :class:`~sklearn_hform.base.BaseTorchRegressor` that keeps the base
     class's training, with equal parameters except ``random_state``, no
-    validation split, early stopping or extra callbacks, and a network that
+    validation split or early stopping, no callbacks but ones that declare
+    ``stackable = True`` (as :class:`~sklearn_hform.callbacks.EpochProgress`),
+    and a network that
     declares ``static_forward = True`` (a fixed sequence of tensor
     operations, as :class:`~sklearn_hform.mlp.FractionMLP`).
 
@@ -254,7 +264,9 @@ def can_stack(estimators, n_features):
     if cls.build_net is not BaseTorchRegressor.build_net or cls.build_callbacks is not BaseTorchRegressor.build_callbacks:
         return False
     params = first.get_params(deep=False)
-    if params["callbacks"] or params["validation_fraction"] is not None or params["warm_start"]:
+    if params["validation_fraction"] is not None or params["warm_start"]:
+        return False
+    if any(not getattr(cb, "stackable", False) for _, cb in params["callbacks"] or []):
         return False
     for other in estimators[1:]:
         if type(other) is not cls:

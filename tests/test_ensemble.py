@@ -105,3 +105,26 @@ def test_pipeline_warns_on_unseen_element_and_returns_std(oqmd_small):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnseenElementWarning)
         pipe.predict(["NaCl", "Fe2O3"])  # seen elements: no warning
+
+
+def test_warm_start_grows_the_members_of_one_fit(linear_data):
+    from skorch.callbacks import Callback
+
+    X, y = linear_data
+    # A callback keeps the members out of the stacked path, so that one fit
+    # and the grown ensemble train each member by the same arithmetic.
+    member = dict(callbacks=[("noop", Callback())])
+    whole = make_ensemble(n_estimators=3, **member).fit(X, y)
+    grown = make_ensemble(n_estimators=1, **member).set_params(warm_start=True).fit(X, y)
+    first = grown.estimators_[0]
+    grown.set_params(n_estimators=3).fit(X, y)
+    assert grown.estimators_[0] is first  # kept, not refitted
+    assert [m.random_state for m in grown.estimators_] == [m.random_state for m in whole.estimators_]
+    np.testing.assert_array_equal(grown.predict(X), whole.predict(X))
+    with pytest.warns(UserWarning, match="fits no new member"):
+        grown.fit(X, y)
+    with pytest.raises(ValueError, match="must be at least len"):
+        grown.set_params(n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match="the members take 4 features"):
+        grown.set_params(n_estimators=4).fit(X[:, :3], y)
+    assert grown.n_features_in_ == 4

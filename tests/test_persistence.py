@@ -223,7 +223,8 @@ def test_train_script_smoke_run(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("  fit FractionMLP (") == 2 and "on 2,000 rows" in result.stdout
+    # The two members train as one stacked model.
+    assert result.stdout.count("  fit 2 x FractionMLP (") == 1 and "on 2,000 rows" in result.stdout
     assert "Test MAE" in result.stdout
     meta = load_metadata(out)
     assert meta["train_rows"] == 2000 and meta["smoke_run"] and meta["seed"] == 0
