@@ -349,3 +349,26 @@ def test_shipped_models_are_in_the_current_format():
     assert shutil.which("sha256sum") is None or subprocess.run(
         ["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=root / "paper"
     ).returncode == 0
+
+
+def test_train_script_resumes_an_ensemble(tmp_path):
+    def run(n):
+        return subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "train_pretrained.py"), "best", "--ensemble", str(n),
+             "--epochs", "1", "--hidden", "16", "--max-rows", "1000", "--device", "cpu",
+             "--out", str(tmp_path / f"out{n}"), "--resume-dir", str(tmp_path / "resume")],
+            capture_output=True, text=True, timeout=300,
+        )
+
+    first = run(2)
+    assert first.returncode == 0, first.stderr
+    assert "member 2 of 2 trained" in first.stdout
+    second = run(3)  # e.g. the same job rerun after a time limit, with one member more
+    assert second.returncode == 0, second.stderr
+    assert "resuming from" in second.stdout and "2 of 3 members trained" in second.stdout
+    assert "member 3 of 3 trained" in second.stdout and "member 2 of" not in second.stdout
+    two, three = load_pipeline(tmp_path / "out2"), load_pipeline(tmp_path / "out3")
+    assert len(three[-1].estimators_) == 3
+    X = two[0].transform(["NaCl", "Fe2O3"])
+    for a, b in zip(two[-1].estimators_, three[-1].estimators_):
+        np.testing.assert_array_equal(a.predict(X), b.predict(X))
