@@ -372,3 +372,26 @@ def test_train_script_resumes_an_ensemble(tmp_path):
     X = two[0].transform(["NaCl", "Fe2O3"])
     for a, b in zip(two[-1].estimators_, three[-1].estimators_):
         np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_train_script_trains_the_transformer_ensemble(tmp_path):
+    out = tmp_path / "best"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "train_pretrained.py"), "best", "--network", "transformer",
+         "--ensemble", "2", "--epochs", "1", "--d-model", "16", "--heads", "2", "--feedforward", "32",
+         "--layers", "1", "--element-embedding", "magpie", "--max-rows", "1000", "--device", "cpu",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("  fit ElementAttentionNet (") == 2
+    model = load_pipeline(out)
+    member = model[-1].estimators_[0]
+    assert type(member).__name__ == "CompositionTransformerRegressor" and member.element_embedding == "magpie"
+    mean, std = model.predict(["NaCl", "Fe2O3"], return_std=True)
+    assert np.isfinite(mean).all() and (std >= 0).all()
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "train_pretrained.py"), "best", "--d-model", "16"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert bad.returncode == 2 and "need --network transformer" in bad.stderr
