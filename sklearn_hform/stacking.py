@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .base import BaseTorchRegressor
-from .batching import TensorData
+from .batching import TensorBatches, TensorData
 from .net import TensorNet, make_net
 from .validation import normalized_weights
 
@@ -108,7 +108,7 @@ class StackedData(TensorData):
         return max(len(i) for i in self.index_sets)
 
 
-class StackedBatches:
+class StackedBatches(TensorBatches):
     """The batches of a :class:`StackedData`: each member's rows in its own random order.
 
     Member ``k`` visits its index set in the order of a permutation drawn
@@ -126,13 +126,7 @@ class StackedBatches:
     def __init__(self, dataset, batch_size, shuffle=True, generator=None):
         if not isinstance(dataset, StackedData):
             raise TypeError(f"StackedBatches needs StackedData, got {type(dataset).__name__}")
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-
-    def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
+        super().__init__(dataset, batch_size, shuffle=shuffle, generator=generator)
 
     def __iter__(self):
         data, b = self.dataset, self.batch_size
