@@ -74,8 +74,8 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         When the members were trained as one stacked model: per epoch,
         ``train_loss`` (the members' mean) and ``train_member_loss``.
     calibration_ : dict
-        Set by :meth:`calibrate`: the std's scale and floor and the
-        conformal quantiles (see :mod:`sklearn_hform.calibration`).
+        Set by :meth:`calibrate`: the error model, the std's scale and
+        floor and the conformal quantiles (see :mod:`sklearn_hform.calibration`).
 
     See Also
     --------
@@ -205,13 +205,13 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             calibrated standard deviation of the error; before, the raw
             spread of the members (``ddof=0``; 0 for a single member).
         """
-        mean, spread = self._mean_and_spread(X)
+        X, mean, spread = self._mean_and_spread(X)
         if not return_std:
             return mean
         if hasattr(self, "calibration_"):
             from .calibration import apply_calibration
 
-            return mean, apply_calibration(spread, self.calibration_)
+            return mean, apply_calibration(spread, self.calibration_, y_mean=mean, X=X)
         return mean, spread
 
     def predict_interval(self, X, confidence=0.95):
@@ -238,23 +238,33 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         if not hasattr(self, "calibration_"):
             check_is_fitted(self)
             raise NotFittedError("predict_interval needs a calibrated ensemble: call calibrate(X_held_out, y) first")
-        mean, spread = self._mean_and_spread(X)
-        half = interval_half_width(apply_calibration(spread, self.calibration_), self.calibration_, confidence)
+        X, mean, spread = self._mean_and_spread(X)
+        std = apply_calibration(spread, self.calibration_, y_mean=mean, X=X)
+        half = interval_half_width(std, self.calibration_, confidence)
         return mean - half, mean + half
 
-    def calibrate(self, X, y):
+    def calibrate(self, X, y, *, error_model="auto"):
         """Calibrate the std on rows the ensemble was **not** trained on.
 
         Sets ``calibration_``: afterwards ``predict(X, return_std=True)``
-        returns a std within which about 68 % of errors fall (95 % within
-        two), and :meth:`predict_interval` gives intervals at any confidence.
-        Calibrating on training rows would give far too narrow a std.
+        returns a std within which 68 % of errors fall (and as close to 95 %
+        within two as the errors' tails allow), and :meth:`predict_interval`
+        gives intervals at any confidence. Calibrating on training rows would
+        give far too narrow a std.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            At least 100 held-out rows.
+            At least 100 held-out rows (1,000 for ``error_model="features"``).
         y : array-like of shape (n_samples,)
+        error_model : {"auto", "spread", "features"}, default="auto"
+            ``"spread"`` scales the members' spread (plus a floor);
+            ``"features"`` first models the size of the error from the
+            spread, the prediction and the input row (which features are
+            non-zero, how many, their values), so that, say, compounds of
+            elements with noisy reference data get wider error bars.
+            ``"auto"``: ``"features"`` with at least 1,000 rows. See
+            :mod:`sklearn_hform.calibration`.
 
         Returns
         -------
@@ -262,12 +272,12 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         """
         from .calibration import fit_calibration
 
-        mean, spread = self._mean_and_spread(X)
+        X, mean, spread = self._mean_and_spread(X)
         y = column_or_1d(np.asarray(y, dtype=np.float64), warn=True)
         check_finite_target(y)
         if len(y) != len(mean):
             raise ValueError(f"X has {len(mean)} rows but y has {len(y)}")
-        self.calibration_ = fit_calibration(y, mean, spread)
+        self.calibration_ = fit_calibration(y, mean, spread, X, error_model=error_model)
         return self
 
     def predict_members(self, X):
@@ -286,8 +296,11 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         return self._member_predictions(X)
 
     def _mean_and_spread(self, X):
-        predictions = self.predict_members(X)
-        return predictions.mean(axis=0), predictions.std(axis=0)
+        """The validated ``X``, and the members' mean and spread on it."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        predictions = self._member_predictions(X)
+        return X, predictions.mean(axis=0), predictions.std(axis=0)
 
     def _member_predictions(self, X):
         return np.stack([np.asarray(m.predict(X), dtype=np.float64).reshape(-1) for m in self.estimators_])

@@ -7,10 +7,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
-from sklearn_hform.calibration import apply_calibration, fit_calibration, interval_half_width
+from sklearn_hform.calibration import apply_calibration, cross_fitted_coverage, fit_calibration, interval_half_width
 from sklearn_hform.persistence import load_model, save_model
 
 MEMBER = dict(max_epochs=3, batch_size=256, device="cpu", random_state=0)
+ONE, TWO = norm.cdf(1) - norm.cdf(-1), norm.cdf(2) - norm.cdf(-2)
 
 
 def test_fit_calibration_recovers_a_misscaled_std_and_conformal_levels():
@@ -60,3 +61,69 @@ def test_calibrated_ensemble_std_intervals_and_persistence(oqmd_small, tmp_path)
     assert loaded[-1].calibration_ == ens.calibration_
     ens.fit(Xt[:500], y[:500])  # a refit forgets the old calibration
     assert not hasattr(ens, "calibration_")
+
+
+def test_feature_error_model_learns_noise_the_spread_cannot_see():
+    rng = np.random.default_rng(1)
+    n = 12_000
+    # Fractions of three "elements"; rows containing the third have 4x noisier targets.
+    X = rng.dirichlet(np.ones(3), n) * (rng.random((n, 3)) < 0.7)
+    X[X.sum(axis=1) == 0, 0] = 1.0
+    X /= X.sum(axis=1, keepdims=True)
+    spread = rng.uniform(0.01, 0.03, n)
+    sigma = np.where(X[:, 2] > 0, 0.08, 0.02)
+    err = sigma * rng.standard_normal(n)
+    mean = rng.normal(0, 1, n)
+    fit, held = slice(0, 8000), slice(8000, None)
+    cal = fit_calibration(err[fit] + mean[fit], mean[fit], spread[fit], X[fit])
+    assert cal["error_model"] == "features"
+    std = apply_calibration(spread[held], cal, y_mean=mean[held], X=X[held])
+    inside = np.abs(err[held])
+    assert np.mean(inside <= std) == pytest.approx(ONE, abs=0.02)
+    assert np.mean(inside <= 2 * std) == pytest.approx(TWO, abs=0.02)
+    # The noisy element's rows get about 4x the std of the others.
+    ratio = np.median(std[X[held, 2] > 0]) / np.median(std[X[held, 2] == 0])
+    assert 3 < ratio < 5
+    # The spread alone cannot reach 95 % within two std on this mixture.
+    by_spread = fit_calibration(err[fit] + mean[fit], mean[fit], spread[fit], error_model="spread")
+    wide = apply_calibration(spread[held], by_spread)
+    assert np.mean(inside <= 2 * wide) < TWO - 0.02
+    with pytest.raises(ValueError, match="pass y_mean and X"):
+        apply_calibration(spread[held], cal)
+    with pytest.raises(ValueError, match="3 features"):
+        apply_calibration(spread[held], cal, y_mean=mean[held], X=X[held, :2])
+    with pytest.raises(ValueError, match="at least 1000"):
+        fit_calibration(err[:500], mean[:500], spread[:500], X[:500], error_model="features")
+    with pytest.raises(ValueError, match="error_model"):
+        fit_calibration(err, mean, spread, X, error_model="gaussian")
+    # With too few rows for the feature model, "auto" falls back to the spread.
+    assert fit_calibration(err[:500], mean[:500], spread[:500], X[:500])["error_model"] == "spread"
+
+
+def test_cross_fitted_coverage_scores_every_row_out_of_fold():
+    rng = np.random.default_rng(2)
+    spread = rng.uniform(0.01, 0.1, 6000)
+    err = 2 * spread * rng.standard_normal(6000)
+    coverage = cross_fitted_coverage(err, np.zeros(6000), spread, confidences=(0.8,))
+    assert set(coverage) == {"1_std", "2_std", "interval_0.8", "half_width_0.8"}
+    assert coverage["1_std"] == pytest.approx(ONE, abs=0.02)
+    assert coverage["2_std"] == pytest.approx(TWO, abs=0.02)
+    assert coverage["interval_0.8"] == pytest.approx(0.8, abs=0.02)
+    assert coverage["half_width_0.8"] == pytest.approx(np.mean(2 * spread) * 1.2816, rel=0.05)
+
+
+def test_ensemble_feature_calibration_persists(oqmd_small, tmp_path):
+    X, y, Xte, yte = oqmd_small
+    t = CompositionFractionTransformer().fit(X)
+    Xt, Xtt = t.transform(X), t.fractions(Xte)
+    ens = DeepEnsembleRegressor(FormationEnthalpyRegressor(**MEMBER), n_estimators=2, random_state=0).fit(Xt, y)
+    ens.calibrate(Xtt, yte)  # 1,000 rows: the feature model
+    assert ens.calibration_["error_model"] == "features"
+    mean, std = ens.predict(Xtt[:50], return_std=True)
+    lower, upper = ens.predict_interval(Xtt[:50], confidence=0.9)
+    np.testing.assert_allclose((upper - lower) / 2 / std, (upper[0] - lower[0]) / 2 / std[0])
+    save_model(make_pipeline(t, ens), tmp_path)
+    loaded = load_model(tmp_path)
+    np.testing.assert_array_equal(loaded.predict(Xte[:50], return_std=True)[1], std)
+    ens.calibrate(Xtt, yte, error_model="spread")
+    assert ens.calibration_["error_model"] == "spread"

@@ -37,13 +37,8 @@ def test_best_is_an_ensemble_with_uncertainty(test_split):
 
 
 def test_best_calibration_is_reproducible_and_covers_held_out_errors(test_split):
-    import importlib.util
-    from pathlib import Path
+    from sklearn_hform.calibration import cross_fitted_coverage
 
-    spec = importlib.util.spec_from_file_location(
-        "calibrate_pretrained", Path(__file__).resolve().parents[1] / "scripts" / "calibrate_pretrained.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     X, y = test_split
     model = load_pretrained("best")
     shipped = model[-1].calibration_
@@ -51,15 +46,23 @@ def test_best_calibration_is_reproducible_and_covers_held_out_errors(test_split)
     Xt = model[0].fractions(X)
     members = ensemble.predict_members(Xt)
     mean, spread = members.mean(axis=0), members.std(axis=0)
-    coverage = script.cross_fitted_coverage(y.to_numpy(), mean, spread)
+    levels = (0.5, 0.9, 0.99)
+    by_spread = cross_fitted_coverage(y.to_numpy(), mean, spread, error_model="spread", confidences=levels)
+    coverage = cross_fitted_coverage(y.to_numpy(), mean, spread, Xt, error_model="features", confidences=levels)
     # Every row scored by a calibration fitted on the other half of the test split.
     assert coverage["1_std"] == pytest.approx(0.6827, abs=0.03)
-    for level in script.LEVELS:
+    for level in levels:
         assert coverage[f"interval_{level:g}"] == pytest.approx(level, abs=0.03)
     # The errors are heavier-tailed than a Gaussian: two calibrated std cover
     # fewer than 95 % (see the docs); intervals come from predict_interval.
     assert coverage["2_std"] < 0.95
+    # Modelling the error from the composition puts more errors within two
+    # std and narrows the wide intervals, at the same coverage.
+    assert coverage["2_std"] > by_spread["2_std"] + 0.01
+    assert coverage["half_width_0.99"] < 0.95 * by_spread["half_width_0.99"]
     # The shipped calibration is the one the script fits on all test rows.
+    assert shipped["error_model"] == "features"
     ensemble.calibrate(Xt, y.to_numpy())
-    assert ensemble.calibration_["scale"] == pytest.approx(shipped["scale"], rel=1e-9)
-    assert ensemble.calibration_["floor"] == pytest.approx(shipped["floor"], rel=1e-9)
+    for key in ("scale", "floor", "intercept"):
+        assert ensemble.calibration_[key] == pytest.approx(shipped[key], rel=1e-6, abs=1e-9)
+    np.testing.assert_allclose(ensemble.calibration_["coef"], shipped["coef"], rtol=1e-6, atol=1e-9)
