@@ -58,7 +58,7 @@ def main(argv=None):
         coverages[error_model] = coverage = cross_fitted_coverage(y, mean, spread, Xt, error_model=error_model,
                                                                   confidences=LEVELS)
         print(f"error model {error_model!r}, calibrated std (cross-fitted): {coverage['1_std']:.1%} within 1 std, "
-              f"{coverage['2_std']:.1%} within 2")
+              f"{coverage['2_std']:.1%} within 2; Spearman of std and |error| {coverage['spearman']:.3f}")
         for c in LEVELS:
             print(f"  conformal interval at {c:.2%}: {coverage[f'interval_{c:g}']:.2%} of errors inside, mean "
                   f"half-width {coverage[f'half_width_{c:g}']:.4f} eV/atom")

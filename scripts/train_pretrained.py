@@ -128,7 +128,9 @@ def fit_resumable(model, X, y, folder):
     target = model[-1].n_estimators
     done, seconds = 0, 0.0
     if (folder / "model.json").is_file():
+        template = model[-1].estimator  # the command's members, with its progress callback
         model = load_model(folder)
+        model[-1].set_params(estimator=template)
         done = len(model[-1].estimators_)
         seconds = float(load_model_metadata(folder)["train_seconds"])
         print(f"  resuming from {folder}: {done} of {target} members trained ({seconds:.0f} s)", flush=True)

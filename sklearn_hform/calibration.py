@@ -284,7 +284,9 @@ def cross_fitted_coverage(y_true, y_mean, y_std, X=None, *, error_model="auto", 
         ``"1_std"`` and ``"2_std"``: the fractions of errors within one and
         two calibrated stds; ``"interval_<c>"``: within the conformal interval
         at confidence ``c``; ``"half_width_<c>"``: that interval's mean
-        half-width (units of the target; narrower is better at equal coverage).
+        half-width (units of the target; narrower is better at equal coverage);
+        ``"spearman"``: the rank correlation of the calibrated std with the
+        absolute error.
     """
     y_true, y_mean, y_std, X = _check(y_true, y_mean, y_std, X)
     err = np.abs(y_true - y_mean)
@@ -293,14 +295,19 @@ def cross_fitted_coverage(y_true, y_mean, y_std, X=None, *, error_model="auto", 
     inside = {"1_std": np.zeros(len(err), bool), "2_std": np.zeros(len(err), bool)}
     inside.update({f"interval_{c:g}": np.zeros(len(err), bool) for c in confidences})
     widths = {f"half_width_{c:g}": np.zeros(len(err)) for c in confidences}
+    stds = np.zeros(len(err))
     for fit_on, score in ((halves[0], halves[1]), (halves[1], halves[0])):
         X_fit, X_score = (None, None) if X is None else (X[fit_on], X[score])
         cal = fit_calibration(y_true[fit_on], y_mean[fit_on], y_std[fit_on], X_fit, error_model=error_model,
                               random_state=random_state)
         std = apply_calibration(y_std[score], cal, y_mean=y_mean[score], X=X_score)
+        stds[score] = std
         inside["1_std"][score] = err[score] <= std
         inside["2_std"][score] = err[score] <= 2 * std
         for c in confidences:
             widths[f"half_width_{c:g}"][score] = half = interval_half_width(std, cal, c)
             inside[f"interval_{c:g}"][score] = err[score] <= half
-    return {k: float(v.mean()) for k, v in {**inside, **widths}.items()}
+    from scipy.stats import spearmanr
+
+    return {**{k: float(v.mean()) for k, v in {**inside, **widths}.items()},
+            "spearman": float(spearmanr(stds, err).statistic)}

@@ -47,7 +47,19 @@ def _split_pipeline(model):
     return model[0], model[1:]
 
 
-def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progress=False):
+def _check_intervals(model, confidence):
+    final = model[-1]
+    if not hasattr(final, "predict_interval"):
+        raise ValueError(f"intervals need a model whose last step has predict_interval (a calibrated "
+                         f"DeepEnsembleRegressor); {type(final).__name__} has none")
+    if not hasattr(final, "calibration_"):
+        raise ValueError("intervals need a calibrated ensemble: call calibrate(X_held_out, y) on its last step")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)) or not (
+            0 < confidence < 1):
+        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+
+
+def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk_size=None, progress=False):
     """Predict every formula that can be read; report the others instead of raising.
 
     The model is not changed: unseen elements are reported in the
@@ -65,6 +77,11 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
     return_std : bool or None, default=None
         Add the predicted ``std`` column. ``None`` adds it when the model's
         last step can give one (``predict(X, return_std=True)``).
+    confidence : float or None, default=None
+        Add ``lower`` and ``upper``, the bounds of the prediction interval at
+        this confidence, in (0, 1). Needs a last step with
+        ``predict_interval`` (a calibrated
+        :class:`~sklearn_hform.DeepEnsembleRegressor`, such as ``"best"``).
     chunk_size : int, default=None
         Rows featurized and predicted at a time (``None``: :data:`CHUNK_SIZE`,
         8192): the memory a call needs grows with this, not with the number
@@ -77,6 +94,7 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
     pandas.DataFrame
         One row per input row, in order, with columns ``prediction``
         (NaN where the row failed), ``std`` (with ``return_std``),
+        ``lower`` and ``upper`` (with ``confidence``),
         ``error`` (the reason a row failed, ``""`` where it was predicted)
         and ``unseen_elements`` (elements of the formula absent from the
         model's training data, comma-separated, ``""`` if none).
@@ -101,6 +119,8 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
         return_std = supports_std(model)
     elif return_std and not supports_std(model):
         raise ValueError(f"{type(model[-1]).__name__}.predict does not accept return_std")
+    if confidence is not None:
+        _check_intervals(model, confidence)
     chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
     if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -108,6 +128,7 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
     n = len(values)
     mean = np.full(n, np.nan)
     std = np.full(n, np.nan) if return_std else None
+    bounds = np.full((2, n), np.nan)
     errors = np.full(n, "", dtype=object)
     unseen = np.full(n, "", dtype=object)
     with tqdm(total=n, disable=not progress, unit="formula", desc="predicting") as bar:
@@ -126,6 +147,11 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
                     mean[start + rows], std[start + rows] = rest.predict(Xt, return_std=True)
                 else:
                     mean[start + rows] = rest.predict(Xt)
+                if confidence is not None:
+                    features = Xt
+                    for _, step in rest.steps[:-1]:
+                        features = step.transform(features)
+                    bounds[:, start + rows] = rest[-1].predict_interval(features, confidence=confidence)
                 mask = transformer.unseen_element_mask(Xt)
                 for i in np.flatnonzero(mask.any(axis=1)):
                     unseen[start + rows[i]] = ",".join(transformer.elements_[mask[i]])
@@ -133,6 +159,8 @@ def predict_formulas(model, formulas, *, return_std=None, chunk_size=None, progr
     table = {"prediction": mean}
     if return_std:
         table["std"] = std
+    if confidence is not None:
+        table["lower"], table["upper"] = bounds
     table["error"] = errors
     table["unseen_elements"] = unseen
     return pd.DataFrame(table)

@@ -105,7 +105,8 @@ def test_cross_fitted_coverage_scores_every_row_out_of_fold():
     spread = rng.uniform(0.01, 0.1, 6000)
     err = 2 * spread * rng.standard_normal(6000)
     coverage = cross_fitted_coverage(err, np.zeros(6000), spread, confidences=(0.8,))
-    assert set(coverage) == {"1_std", "2_std", "interval_0.8", "half_width_0.8"}
+    assert set(coverage) == {"1_std", "2_std", "interval_0.8", "half_width_0.8", "spearman"}
+    assert 0.2 < coverage["spearman"] < 0.6  # |N(0, 4 s^2)| against s
     assert coverage["1_std"] == pytest.approx(ONE, abs=0.02)
     assert coverage["2_std"] == pytest.approx(TWO, abs=0.02)
     assert coverage["interval_0.8"] == pytest.approx(0.8, abs=0.02)

@@ -123,6 +123,33 @@ def test_predict_csv_fail_mode_writes_nothing(models, formulas_csv, tmp_path):
     assert not out.exists() and result.stdout == ""
 
 
+def test_predict_intervals_at_a_confidence(models, tmp_path, capsys):
+    single, ensemble = models
+    assert cli.main(["predict", "NaCl", "--model", str(ensemble), "--confidence", "0.9"]) == 1
+    assert "calibrated ensemble" in capsys.readouterr().err
+    for bad in ("0", "1", "nan", "-0.5"):
+        assert cli.main(["predict", "NaCl", "--model", str(ensemble), "--confidence", bad]) == 1
+        assert "--confidence must lie between 0 and 1" in capsys.readouterr().err
+    model = load_pipeline(ensemble)
+    Xte, yte = load_oqmd_hform(split="test", return_X_y=True)
+    model[-1].calibrate(model[0].fractions(Xte[:300]), yte[:300])
+    save_pipeline(model, tmp_path / "calibrated")
+    out = tmp_path / "out.csv"
+    args = ["predict", "NaCl", "Qq", "MgO", "--model", str(tmp_path / "calibrated"), "--confidence", "0.9"]
+    assert cli.main([*args, "-o", str(out)]) == 3
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["formula", "dHf_eV_per_atom", "std_eV_per_atom", "dHf_eV_per_atom_lower",
+                                   "dHf_eV_per_atom_upper", "error"]
+    lower, upper = model[-1].predict_interval(model[0].fractions(["NaCl", "MgO"]), confidence=0.9)
+    np.testing.assert_allclose(frame["dHf_eV_per_atom_lower"][[0, 2]].astype(float), lower, rtol=1e-5)
+    np.testing.assert_allclose(frame["dHf_eV_per_atom_upper"][[0, 2]].astype(float), upper, rtol=1e-5)
+    assert frame["dHf_eV_per_atom_lower"][1] == ""
+    capsys.readouterr()
+    assert cli.main(args) == 3
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "90% lower" in header and "90% upper" in header
+
+
 def test_predict_reports_bad_rows_across_chunks_in_process(models, tmp_path, monkeypatch, capsys):
     single, ensemble = models
     from sklearn_hform import prediction

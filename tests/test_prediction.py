@@ -56,6 +56,30 @@ def test_std_column_follows_the_model(models):
         predict_formulas(single[-1], ["NaCl"])
 
 
+def test_intervals_come_from_the_calibrated_ensemble_and_skip_bad_rows(models, oqmd_small):
+    from sklearn.base import clone
+
+    single, ensemble = models
+    _, _, Xte, yte = oqmd_small
+    with pytest.raises(ValueError, match="calibrated ensemble"):
+        predict_formulas(ensemble, ["NaCl"], confidence=0.9)
+    with pytest.raises(ValueError, match="predict_interval"):
+        predict_formulas(single, ["NaCl"], confidence=0.9)
+    calibrated = clone(ensemble).fit(Xte[:200], yte[:200])
+    calibrated[-1].calibrate(calibrated[0].fractions(Xte[200:]), yte[200:])
+    for bad in (0, 1, 1.5, float("nan"), "0.9", True):
+        with pytest.raises(ValueError, match="confidence"):
+            predict_formulas(calibrated, ["NaCl"], confidence=bad)
+    table = predict_formulas(calibrated, ["NaCl", "Qq2", "MgO", "LiF"], confidence=0.9, chunk_size=3)
+    assert list(table.columns) == ["prediction", "std", "lower", "upper", "error", "unseen_elements"]
+    assert table.loc[1, ["prediction", "lower", "upper"]].isna().all()
+    lower, upper = calibrated[-1].predict_interval(calibrated[0].fractions(["NaCl", "MgO", "LiF"]), confidence=0.9)
+    np.testing.assert_array_equal(table["lower"][[0, 2, 3]], lower)
+    np.testing.assert_array_equal(table["upper"][[0, 2, 3]], upper)
+    good = table.drop(index=1)
+    assert (good["lower"] < good["prediction"]).all() and (good["prediction"] < good["upper"]).all()
+
+
 @pytest.mark.parametrize("step", [0, -0.1, 0.7, float("nan"), float("inf"), 1e-400, 0.3, "x"])
 def test_bad_grid_steps_are_value_errors(step):
     with pytest.raises(ValueError, match="step"):

@@ -40,6 +40,7 @@ DESCRIPTION = (
 )
 EPILOG = (
     "examples:\n  hform predict Fe2O3 NaCl 'Ca(OH)2'\n  hform predict Fe2O3 --model best NaCl\n"
+    "  hform predict Fe2O3 --model best --confidence 0.9\n"
     "  hform predict -i formulas.csv -o predictions.csv --column formula"
 )
 MODEL_HELP = (
@@ -62,6 +63,9 @@ def add_arguments(parser):
     parser.add_argument("--on-error", choices=["report", "fail"], default="report",
                         help="bad rows: 'report' writes them with an error message (default), "
                         "'fail' writes nothing and exits with status 1")
+    parser.add_argument("--confidence", type=float, default=None, metavar="C",
+                        help="add the bounds of the prediction interval at confidence C, e.g. 0.9 (calibrated "
+                        "ensembles such as 'best')")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar, even on long inputs")
 
 
@@ -83,14 +87,20 @@ def run(args):
         frame = pd.DataFrame({"formula": args.formulas})
         formulas = np.asarray(args.formulas, dtype=object)
         where = [f"argument {i + 1}" for i in range(len(formulas))]
+    if args.confidence is not None and not 0 < args.confidence < 1:
+        raise CommandError(f"--confidence must lie between 0 and 1, got {args.confidence!r}")
     model = load_model(args.model)
+    if args.confidence is not None and not hasattr(model[-1], "calibration_"):
+        raise CommandError(f"--confidence needs a calibrated ensemble (such as --model best); "
+                           f"{args.model!r} gives no intervals")
     target = target_name(args.model)
     # A model trained by 'hform train' predicts the column it was trained on.
     prediction, std_column = (PREDICTION, STD) if target is None else (target, f"{target}_std")
     progress = not args.no_progress and (sys.stderr.isatty() or len(formulas) >= LONG_INPUT)
-    result = predict_formulas(model, formulas, progress=progress)
+    result = predict_formulas(model, formulas, confidence=args.confidence, progress=progress)
     ensemble = "std" in result
-    new_columns = [prediction, *([std_column] if ensemble else []), ERROR]
+    bounds = [f"{prediction}_lower", f"{prediction}_upper"] if args.confidence is not None else []
+    new_columns = [prediction, *([std_column] if ensemble else []), *bounds, ERROR]
     clash = [c for c in new_columns if c in frame.columns]
     if clash:
         raise CommandError(f"the input already has column(s) {clash}, which the output would overwrite")
@@ -111,6 +121,8 @@ def run(args):
     out[prediction] = result["prediction"].to_numpy()
     if ensemble:
         out[std_column] = result["std"].to_numpy()
+    for name, side in zip(bounds, ("lower", "upper")):
+        out[name] = result[side].to_numpy()
     out[ERROR] = errors
     if args.output or args.input:
         destination = sys.stdout if args.output in (None, "-") else args.output
@@ -119,13 +131,14 @@ def run(args):
             err(f"wrote {len(out)} row(s) to {args.output} ({len(formulas) - len(bad)} predicted, {len(bad)} bad)")
     else:
         label = "dHf (eV/atom)" if target is None else target
-        print(format_table(*_table(formulas, result, ensemble, len(bad) > 0, label)))
+        print(format_table(*_table(formulas, result, ensemble, len(bad) > 0, label, args.confidence)))
     return EXIT_BAD_ROWS if len(bad) else EXIT_OK
 
 
-def _table(formulas, result, ensemble, with_errors, label):
+def _table(formulas, result, ensemble, with_errors, label, confidence):
     std_label = "std (eV/atom)" if label == "dHf (eV/atom)" else "std"
-    columns = ["formula", label, *([std_label] if ensemble else []), *(["error"] if with_errors else [])]
+    bounds = [f"{confidence:.0%} lower", f"{confidence:.0%} upper"] if confidence is not None else []
+    columns = ["formula", label, *([std_label] if ensemble else []), *bounds, *(["error"] if with_errors else [])]
     rows = []
     for i, f in enumerate(formulas):
         mean = result["prediction"].iat[i]
@@ -133,6 +146,9 @@ def _table(formulas, result, ensemble, with_errors, label):
         if ensemble:
             std = result["std"].iat[i]
             row.append("" if np.isnan(std) else f"{std:.4f}")
+        for side in ("lower", "upper") if confidence is not None else ():
+            value = result[side].iat[i]
+            row.append("" if np.isnan(value) else f"{value:.4f}")
         if with_errors:
             row.append(result["error"].iat[i])
         rows.append(row)
