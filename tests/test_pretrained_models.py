@@ -58,7 +58,8 @@ def test_best_calibration_is_reproducible_and_covers_held_out_errors(test_split)
     assert coverage["2_std"] < 0.95
     # Modelling the error from the composition puts more errors within two
     # std and narrows the wide intervals, at the same coverage.
-    assert coverage["2_std"] > by_spread["2_std"] + 0.01
+    assert coverage["2_std"] > by_spread["2_std"]
+    assert coverage["spearman"] > by_spread["spearman"] + 0.02
     assert coverage["half_width_0.99"] < 0.95 * by_spread["half_width_0.99"]
     # The shipped calibration is the one the script fits on all test rows.
     assert shipped["error_model"] == "features"
