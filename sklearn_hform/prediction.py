@@ -111,8 +111,9 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
     import pandas as pd
     from tqdm import tqdm
 
-    from .formula import FormulaError
     from .atom_fractions import as_formula_array
+    from .calibration import interval_half_width
+    from .formula import FormulaError
 
     transformer, rest = _split_pipeline(model)
     if return_std is None:
@@ -143,15 +144,17 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
                 rows = np.setdiff1d(rows, list(bad))
                 Xt = transformer.fractions(chunk[rows]) if len(rows) else None
             if Xt is not None:
-                if return_std:
-                    mean[start + rows], std[start + rows] = rest.predict(Xt, return_std=True)
+                if return_std or confidence is not None:
+                    m, s = rest.predict(Xt, return_std=True)
+                    mean[start + rows] = m
+                    if return_std:
+                        std[start + rows] = s
+                    if confidence is not None:
+                        # predict_interval's bounds from the same calibrated std: the members run once.
+                        half = interval_half_width(s, model[-1].calibration_, confidence)
+                        bounds[:, start + rows] = m - half, m + half
                 else:
                     mean[start + rows] = rest.predict(Xt)
-                if confidence is not None:
-                    features = Xt
-                    for _, step in rest.steps[:-1]:
-                        features = step.transform(features)
-                    bounds[:, start + rows] = rest[-1].predict_interval(features, confidence=confidence)
                 mask = transformer.unseen_element_mask(Xt)
                 for i in np.flatnonzero(mask.any(axis=1)):
                     unseen[start + rows[i]] = ",".join(transformer.elements_[mask[i]])
