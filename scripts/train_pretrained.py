@@ -148,9 +148,6 @@ def fit_resumable(model, X, y, folder):
 
 def main(argv=None):
     args = parse_args(argv)
-    import numpy as np
-    from sklearn.metrics import mean_absolute_error
-
     from sklearn_hform import DeepEnsembleRegressor
     from sklearn_hform.base import TRAINING_PARAMETERS
     from sklearn_hform.callbacks import EpochProgress
@@ -158,6 +155,7 @@ def main(argv=None):
     from sklearn_hform.datasets import OUTLIER_THRESHOLD
     from sklearn_hform.persistence import save_model
     from sklearn_hform.devices import resolve_device
+    from sklearn_hform.evaluation import test_split_errors
     from sklearn_hform.records import run_record
 
     t_start = time.perf_counter()
@@ -165,7 +163,6 @@ def main(argv=None):
     X, y = load_oqmd_hform(split=["train", "val"], return_X_y=True)
     if args.max_rows is not None:
         X, y = X.iloc[: args.max_rows], y.iloc[: args.max_rows]
-    X_test, y_test = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)
 
     args.device = resolve_device(args.device)
     model = build_model(args)
@@ -193,15 +190,7 @@ def main(argv=None):
         train_seconds = time.perf_counter() - t0
     print(f"Trained in {train_seconds:.1f} s; evaluating on the test split ...", flush=True)
 
-    y_pred = model.predict(X_test)
-    y_test = np.asarray(y_test)
-    inlier = np.abs(y_test) <= OUTLIER_THRESHOLD
-    errors = {
-        "test_mae": float(mean_absolute_error(y_test, y_pred)),
-        "test_rows": int(len(y_test)),
-        "test_mae_without_outliers": float(mean_absolute_error(y_test[inlier], y_pred[inlier])),
-        "test_rows_without_outliers": int(inlier.sum()),
-    }
+    errors = test_split_errors(model)
     # Save without the progress callback: it is a training aid, not part of the model.
     if isinstance(regressor, DeepEnsembleRegressor):
         regressor.set_params(estimator__callbacks=None)

@@ -4,7 +4,7 @@ import numpy as np
 
 from .paper import PAPER_ERRORS
 
-__all__ = ["error_summary", "plot_parity_and_cdf"]
+__all__ = ["error_summary", "plot_parity_and_cdf", "test_split_errors"]
 
 
 def error_summary(y_true, y_pred):
@@ -25,6 +25,37 @@ def error_summary(y_true, y_pred):
         "p80": float(np.percentile(err, 80)),
         "p90": float(np.percentile(err, 90)),
         "n": int(len(err)),
+    }
+
+
+def test_split_errors(model):
+    """The MAE of a formula model on the bundled OQMD test split, as published and without the outliers.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted; predicts eV/atom from formulas (a Pipeline such as
+        :func:`~sklearn_hform.load_pretrained` returns).
+
+    Returns
+    -------
+    dict
+        ``test_mae`` and ``test_rows`` over all 51,255 rows (the published
+        figure), ``test_mae_without_outliers`` and ``test_rows_without_outliers``
+        without the failed calculations (abs(ΔHf) above
+        :data:`~sklearn_hform.datasets.OUTLIER_THRESHOLD`); JSON-ready.
+    """
+    from .datasets import OUTLIER_THRESHOLD, load_oqmd_hform
+
+    X, y = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)
+    y = y.to_numpy(dtype=np.float64)
+    err = np.abs(np.asarray(model.predict(X), dtype=np.float64) - y)
+    inlier = np.abs(y) <= OUTLIER_THRESHOLD
+    return {
+        "test_mae": float(err.mean()),
+        "test_rows": int(len(err)),
+        "test_mae_without_outliers": float(err[inlier].mean()),
+        "test_rows_without_outliers": int(inlier.sum()),
     }
 
 

@@ -374,6 +374,35 @@ def test_train_script_resumes_an_ensemble(tmp_path):
         np.testing.assert_array_equal(a.predict(X), b.predict(X))
 
 
+def test_fine_tune_script_continues_every_member_and_resumes(tmp_path):
+    def run(*extra):
+        return subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "fine_tune_pretrained.py"), "best", "--epochs", "1",
+             "--lr", "1e-5", "--max-rows", "200", "--device", "cpu", "--out", str(tmp_path / "out"), *extra],
+            capture_output=True, text=True, timeout=600,
+        )
+
+    first = run("--resume-dir", str(tmp_path / "resume"))
+    assert first.returncode == 0, first.stderr
+    assert "member 4 of 4 fine-tuned" in first.stdout and "smoke run" in first.stdout
+    shipped, tuned = pretrained.load_pretrained("best"), load_pipeline(tmp_path / "out")
+    X = shipped[0].transform(["NaCl", "Fe2O3", "LiFePO4"])
+    for before, after in zip(shipped[-1].estimators_, tuned[-1].estimators_):
+        assert after.max_epochs == 1 and after.callbacks is None and not after.warm_start
+        assert not np.array_equal(before.predict(X), after.predict(X))  # it trained from the shipped weights ...
+        np.testing.assert_allclose(before.predict(X), after.predict(X), atol=0.05)  # ... not from scratch
+    assert not hasattr(tuned[-1], "calibration_")  # it described the old members
+    meta = load_metadata(tmp_path / "out")
+    assert meta["smoke_run"] and meta["train_rows"] == 200 and meta["test_rows"] == 51255
+    assert meta["earlier_commands"][-1]["command"] == pretrained.load_pretrained_metadata("best")["command"]
+    assert meta["train_seconds"] > meta["fine_tune_seconds"] > 0
+
+    again = run("--resume-dir", str(tmp_path / "resume"))  # every member done: nothing is trained twice
+    assert again.returncode == 0, again.stderr
+    assert "4 members done" in again.stdout and "fine-tuned;" not in again.stdout
+    np.testing.assert_array_equal(load_pipeline(tmp_path / "out").predict(["NaCl"]), tuned.predict(["NaCl"]))
+
+
 def test_train_script_trains_the_transformer_ensemble(tmp_path):
     out = tmp_path / "best"
     result = subprocess.run(
