@@ -20,6 +20,7 @@ by a calibration fitted on the other half (both error models of
 
     python benchmarks/bench_screening.py     # 6,260 compounds: every test binary, 3,000 ternaries, 800 quaternaries
     python benchmarks/bench_screening.py --binaries 600 --ternaries 600 --quaternaries 200   # a quicker look
+    python benchmarks/bench_screening.py --models best    # one model
 """
 
 import argparse
@@ -132,6 +133,14 @@ def main(argv=None):
                   f"F1 {s['f1']:.3f}  ΔHd MAE {s['dHd_mae']:.4f}  near-hull accuracy "
                   f"{s['near_hull_accuracy']:.3f} (always unstable {s['near_hull_always_unstable']:.3f})  "
                   f"[{seconds:.0f} s]", flush=True)
+        # Where the hybrid screen goes wrong: how far the misjudged compounds lie from the hull, and
+        # the bias of the stable ones (the compounds DFT puts unusually low, which a smooth model misses).
+        stable, wrong = dft <= 0, (dft <= 0) != (hybrid <= 0)
+        near_unstable = ~stable & (dft < 0.1)
+        print(f"  {name:<6} hybrid: of {wrong.sum()} misjudged compounds {np.mean(np.abs(dft[wrong]) < 0.02):.0%} lie "
+              f"within 0.02 and {np.mean(np.abs(dft[wrong]) < 0.05):.0%} within 0.05 eV/atom of the hull; predicted "
+              f"minus DFT ΔHd {np.mean((hybrid - dft)[stable]):+.4f} eV/atom on average for the DFT-stable, "
+              f"{np.mean((hybrid - dft)[near_unstable]):+.4f} for the unstable within 0.1 eV/atom", flush=True)
         # Stricter or looser rules on the calibrated std: ΔHd + k std <= 0 is p_stable >= Φ(k).
         for k in (-0.5, -0.25, 1, 2) if np.isfinite(std).all() else ():
             s = scores(dft, hybrid + k * std)
