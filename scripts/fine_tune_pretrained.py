@@ -38,12 +38,11 @@ def main(argv=None):
     if args.max_rows is not None and args.max_rows < 10:
         parser.error("--max-rows must be at least 10")
 
-    import numpy as np
-
     from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
     from sklearn_hform.devices import resolve_device
     from sklearn_hform.evaluation import test_split_errors
+    from sklearn_hform.finetune import fine_tune
     from sklearn_hform.persistence import load_model, load_model_metadata, save_model
     from sklearn_hform.pretrained import load_pretrained, load_pretrained_metadata
     from sklearn_hform.records import run_record
@@ -64,25 +63,21 @@ def main(argv=None):
         print(f"  resuming from {args.resume_dir}: {done} members done ({seconds:.0f} s)", flush=True)
     else:
         model = load_pretrained(args.name)
-    ensemble = model[-1]
-    if hasattr(ensemble, "calibration_"):
-        del ensemble.calibration_  # it described the members before this cycle
-    Xt = model[0].fractions(X)
-    y = np.asarray(y, dtype=np.float64)
-    members = ensemble.estimators_
-    print(f"Fine-tuning {args.name!r}: {len(members)} members, {args.epochs} epochs at lr {args.lr:g} on "
+    if hasattr(model[-1], "calibration_"):
+        del model[-1].calibration_  # it described the members before this cycle
+    n_members = len(model[-1].estimators_)
+    print(f"Fine-tuning {args.name!r}: {n_members} members, {args.epochs} epochs at lr {args.lr:g} on "
           f"{len(X):,} OQMD rows (train+val) on {device}", flush=True)
     if args.max_rows is not None:
         print("  --max-rows given: a smoke run, not a model to ship", flush=True)
-    for k in range(done, len(members)):
+    for k in range(done, n_members):
         t0 = time.perf_counter()
-        member = members[k]
-        member.set_params(max_epochs=args.epochs, lr=args.lr, device=device, warm_start=True,
+        # One member at a time, so that a time-limited job keeps what it finished.
+        model = fine_tune(model, X, y, members=[k], max_epochs=args.epochs, lr=args.lr, device=device,
                           callbacks=[("progress", EpochProgress(columns=("train_loss",)))])
-        member.fit(Xt, y)
-        member.set_params(warm_start=False, callbacks=None)
+        model[-1].estimators_[k].set_params(callbacks=None)  # a training aid, not part of the model
         seconds += time.perf_counter() - t0
-        print(f"  member {k + 1} of {len(members)} fine-tuned; {seconds:.0f} s in all", flush=True)
+        print(f"  member {k + 1} of {n_members} fine-tuned; {seconds:.0f} s in all", flush=True)
         if args.resume_dir is not None:
             save_model(model, args.resume_dir, metadata={"fine_tuned_members": k + 1, "fine_tune_seconds": seconds})
 

@@ -12,7 +12,7 @@ import numpy as np
 __all__ = ["fine_tune"]
 
 
-def fine_tune(model, X, y, *, sample_weight=None, **params):
+def fine_tune(model, X, y, *, sample_weight=None, members=None, **params):
     """A copy of ``model`` whose networks continued training on ``X``, ``y``.
 
     Every network of the model (each member of an ensemble) is refitted
@@ -32,6 +32,10 @@ def fine_tune(model, X, y, *, sample_weight=None, **params):
     y : array-like of shape (n_samples,)
         Targets, in the units the model predicts.
     sample_weight : array-like of shape (n_samples,), default=None
+    members : sequence of int or None, default=None
+        For an ensemble: the positions of the members to continue (the
+        others are kept as they are), e.g. one at a time to save progress
+        in between. Default: every member.
     **params
         Training parameters for the continued fit, e.g. ``max_epochs=50,
         lr=3e-4``; the networks keep their other parameters.
@@ -46,7 +50,8 @@ def fine_tune(model, X, y, *, sample_weight=None, **params):
     FormulaError
         If a formula of ``X`` cannot be read (nothing is trained).
     ValueError
-        For a target or weight that is not finite, or unknown ``params``.
+        For a target or weight that is not finite, unknown ``params``, or a
+        position in ``members`` that the model does not have.
     """
     from .base import BaseTorchRegressor
     from .transformer import CompositionFractionTransformer
@@ -55,12 +60,15 @@ def fine_tune(model, X, y, *, sample_weight=None, **params):
         raise TypeError("fine_tune needs a Pipeline of a CompositionFractionTransformer and a network")
     model = copy.deepcopy(model)
     transformer, regressor = model[0], model[-1]
-    members = list(getattr(regressor, "estimators_", [regressor]))
-    if not all(isinstance(m, BaseTorchRegressor) for m in members):
+    networks = list(getattr(regressor, "estimators_", [regressor]))
+    if not all(isinstance(m, BaseTorchRegressor) for m in networks):
         raise TypeError(f"fine_tune continues training networks of this package, not {type(regressor).__name__}")
+    positions = range(len(networks)) if members is None else list(members)
+    if not all(isinstance(k, (int, np.integer)) and 0 <= k < len(networks) for k in positions):
+        raise ValueError(f"members must be positions among the model's {len(networks)} networks, got {members!r}")
     Xt = transformer.fractions(X)
     y = np.asarray(y, dtype=np.float64)
-    for member in members:
+    for member in (networks[k] for k in positions):
         member.set_params(**params, warm_start=True)
         member.fit(Xt, y, sample_weight=sample_weight)
         member.set_params(warm_start=False)

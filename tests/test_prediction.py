@@ -117,3 +117,17 @@ def test_fine_tune_continues_every_member_and_leaves_the_model_alone(models, oqm
     assert not np.array_equal(tuned.predict(Xte[:200]), before)
     seen = set(ensemble[0].elements_seen_) | set(CompositionFractionTransformer().fit(Xte[:300]).elements_seen_)
     assert set(tuned[0].elements_seen_) == seen
+
+
+def test_fine_tune_only_the_members_asked_for(models, oqmd_small):
+    from sklearn_hform.finetune import fine_tune
+
+    _, ensemble = models
+    _, _, Xte, yte = oqmd_small
+    Xt = ensemble[0].transform(Xte[:200])
+    tuned = fine_tune(ensemble, Xte[:300], yte[:300], members=[1], max_epochs=2, lr=1e-3)
+    old, new = ensemble[-1].estimators_, tuned[-1].estimators_
+    np.testing.assert_array_equal(new[0].predict(Xt), old[0].predict(Xt))
+    assert not np.array_equal(new[1].predict(Xt), old[1].predict(Xt)) and new[1].n_iter_ == 2
+    with pytest.raises(ValueError, match="members must be positions"):
+        fine_tune(ensemble, Xte[:300], yte[:300], members=[len(old)])
