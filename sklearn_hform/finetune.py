@@ -15,7 +15,8 @@ __all__ = ["fine_tune"]
 def fine_tune(model, X, y, *, sample_weight=None, members=None, **params):
     """A copy of ``model`` whose networks continued training on ``X``, ``y``.
 
-    Every network of the model (each member of an ensemble) is refitted
+    Every network of the model (each member of an ensemble, or those in
+    ``members``) is refitted
     with ``warm_start=True`` from its current weights; the learning-rate
     schedule and the optimiser start afresh. ``model`` itself is not
     changed.
