@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # from pulling a multi-GB CUDA build. pyproject.toml admits any torch>=2.2.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: test demo docs bench clean
+.PHONY: test test-fast test-1thread demo docs bench clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# The tests that take under ~10 s each: a developer's quick loop.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow"
+
+# Rounding-sensitive tests again on one thread, where kernels split their
+# sums differently: results must not depend on the thread count.
+test-1thread: $(VENV)/.installed
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -m numerics
 
 demo: $(VENV)/.installed
 	$(PY) -m sklearn_hform.demo

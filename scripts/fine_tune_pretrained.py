@@ -3,7 +3,7 @@
 Each member of ``best`` restarts from its weights (``warm_start``) on the same
 OQMD train+val rows for a few more epochs, at a lower peak learning rate than
 its first cycle; the test split stays unseen. The ensemble's calibration
-described the old members, so it is dropped: run
+described the old members, so ``fine_tune`` drops it (with a warning): run
 ``scripts/calibrate_pretrained.py best`` afterwards.
 
     python scripts/fine_tune_pretrained.py best --epochs 12 --lr 2e-4 --resume-dir DIR
@@ -63,8 +63,6 @@ def main(argv=None):
         print(f"  resuming from {args.resume_dir}: {done} members done ({seconds:.0f} s)", flush=True)
     else:
         model = load_pretrained(args.name)
-    if hasattr(model[-1], "calibration_"):
-        del model[-1].calibration_  # it described the members before this cycle
     n_members = len(model[-1].estimators_)
     print(f"Fine-tuning {args.name!r}: {n_members} members, {args.epochs} epochs at lr {args.lr:g} on "
           f"{len(X):,} OQMD rows (train+val) on {device}", flush=True)

@@ -19,7 +19,7 @@ from .devices import check_device, cuda_visible, resolve_device
 from .module_state import ModuleStateMixin
 from .validation import check_finite_target, check_sample_weight, normalized_weights
 
-__all__ = ["BaseTorchRegressor", "LOSSES", "LR_SCHEDULES", "OPTIMIZERS", "TRAINING_PARAMETERS"]
+__all__ = ["BaseTorchRegressor", "LOSSES", "LR_SCHEDULES", "OPTIMIZERS", "PREDICT_PRECISIONS", "TRAINING_PARAMETERS"]
 
 #: Optimiser names accepted by ``optimizer``.
 OPTIMIZERS = ("rmsprop", "adam", "adamw")
@@ -27,6 +27,8 @@ OPTIMIZERS = ("rmsprop", "adam", "adamw")
 LOSSES = ("l1", "mse")
 #: Learning-rate schedules accepted by ``lr_schedule``.
 LR_SCHEDULES = ("cosine", "warmup_cosine", "constant")
+#: Arithmetic accepted by ``predict_precision``.
+PREDICT_PRECISIONS = ("float32", "bfloat16")
 
 
 class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metaclass=ABCMeta):
@@ -52,7 +54,14 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
     weight_decay : float
         L2 penalty (decoupled for ``"adamw"``).
     mixed_precision : bool
-        Run the module under bfloat16 autocast (float32 accumulation).
+        Train the module under bfloat16 autocast (float32 accumulation).
+    predict_precision : {"float32", "bfloat16"}
+        The arithmetic of :meth:`predict`. ``"float32"`` computes from the
+        stored weights in float32 whatever the training precision, so a
+        prediction does not depend on the CPU, its threads or the other rows
+        predicted with it (to about 1e-6 eV/atom); ``"bfloat16"`` predicts
+        under bfloat16 autocast, faster where the CPU has bfloat16 hardware,
+        with digits that differ between processors and batches.
     cuda_graphs : bool
         On CUDA, capture the training step once as a CUDA graph and replay
         it for every full batch, when the network's forward pass is static
@@ -110,6 +119,7 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "mixed_precision": ["boolean"],
+        "predict_precision": [StrOptions(set(PREDICT_PRECISIONS))],
         "cuda_graphs": ["boolean"],
         "loss": [StrOptions(set(LOSSES))],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -124,14 +134,15 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
     }
 
     @abstractmethod
-    def __init__(self, *, optimizer, lr, lr_schedule, weight_decay, mixed_precision, cuda_graphs, loss, batch_size,
-                 max_epochs, validation_fraction, n_iter_no_change, callbacks, warm_start, random_state, verbose,
-                 device):
+    def __init__(self, *, optimizer, lr, lr_schedule, weight_decay, mixed_precision, predict_precision, cuda_graphs,
+                 loss, batch_size, max_epochs, validation_fraction, n_iter_no_change, callbacks, warm_start,
+                 random_state, verbose, device):
         self.optimizer = optimizer
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.mixed_precision = mixed_precision
+        self.predict_precision = predict_precision
         self.cuda_graphs = cuda_graphs
         self.loss = loss
         self.batch_size = batch_size
@@ -270,14 +281,28 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         self._validate_params()
         check_device(self.device)
         warm = self.warm_start and hasattr(self, "module_")
-        width = self.n_features_in_ if warm else None
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True, multi_output=True)
-        if warm and X.shape[1] != width:
-            self.n_features_in_ = width  # the fitted network is unchanged
-            raise ValueError(f"warm_start: the fitted network takes {width} features, X has {X.shape[1]}")
-        y = column_or_1d(y, warn=True).astype(np.float64)
-        check_finite_target(y)
-        return X, y, check_sample_weight(sample_weight, len(y))
+        # validate_data describes the new X in n_features_in_ and
+        # feature_names_in_ (setting or deleting the names) before any check
+        # can fail; a warm start that fails leaves the fitted model as it was.
+        described = ("n_features_in_", "feature_names_in_")
+        kept = {name: getattr(self, name) for name in described if hasattr(self, name)} if warm else None
+        try:
+            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True, multi_output=True)
+            if warm and X.shape[1] != kept["n_features_in_"]:
+                raise ValueError(f"warm_start: the fitted network takes {kept['n_features_in_']} features, "
+                                 f"X has {X.shape[1]}")
+            y = column_or_1d(y, warn=True).astype(np.float64)
+            check_finite_target(y)
+            sample_weight = check_sample_weight(sample_weight, len(y))
+        except BaseException:
+            if warm:
+                for name in described:
+                    if name in kept:
+                        setattr(self, name, kept[name])
+                    elif hasattr(self, name):
+                        delattr(self, name)
+            raise
+        return X, y, sample_weight
 
     def fit_seed(self):
         """The seed of a fit, drawn from ``random_state``: weights from it, shuffles from it + 1."""
@@ -360,7 +385,10 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         """
         from .batching import predict_in_chunks
 
-        return predict_in_chunks(self.module_, X, self.device_, self.mixed_precision, self.batch_size)
+        # Checked here as well as at fit: it may be set on a fitted or loaded model.
+        if self.predict_precision not in PREDICT_PRECISIONS:
+            raise ValueError(f"predict_precision must be one of {PREDICT_PRECISIONS}, got {self.predict_precision!r}")
+        return predict_in_chunks(self.module_, X, self.device_, self.predict_precision == "bfloat16", self.batch_size)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -147,18 +147,29 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             warnings.warn("warm_start=True without increasing n_estimators fits no new member", UserWarning,
                           stacklevel=2)
             return self
-        width = getattr(self, "n_features_in_", None)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
-        if kept and X.shape[1] != width:
-            self.n_features_in_ = width  # the kept members are unchanged
-            raise ValueError(f"warm_start: the members take {width} features, X has {X.shape[1]}")
-        if hasattr(self, "calibration_"):
-            del self.calibration_  # it described other members
-        # Flatten here so the warning about a column y is given once, not by
-        # every member.
-        y = column_or_1d(y, warn=True).astype(np.float64)
-        check_finite_target(y)
-        sample_weight = check_sample_weight(sample_weight, len(y))
+        # validate_data describes the new X in n_features_in_ and
+        # feature_names_in_ before any check can fail; a warm start that
+        # fails leaves the fitted ensemble as it was.
+        described = ("n_features_in_", "feature_names_in_")
+        before = {name: getattr(self, name) for name in described if hasattr(self, name)}
+        try:
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
+            if kept and X.shape[1] != before["n_features_in_"]:
+                raise ValueError(f"warm_start: the members take {before['n_features_in_']} features, "
+                                 f"X has {X.shape[1]}")
+            # Flatten here so the warning about a column y is given once, not
+            # by every member.
+            y = column_or_1d(y, warn=True).astype(np.float64)
+            check_finite_target(y)
+            sample_weight = check_sample_weight(sample_weight, len(y))
+        except BaseException:
+            if kept:
+                for name in described:
+                    if name in before:
+                        setattr(self, name, before[name])
+                    elif hasattr(self, name):
+                        delattr(self, name)
+            raise
         rng = check_random_state(self.random_state)
         base = self._base_estimator()
         seeded = "random_state" in base.get_params(deep=False)
@@ -174,16 +185,22 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             if seeded:
                 member.set_params(random_state=seed)
             members.append(member)
-        if hasattr(self, "history_"):
-            del self.history_
         from .stacking import can_stack, fit_stacked
 
+        history = None
         if can_stack(members, X.shape[1]):
             # One batched model instead of n_estimators fits: same members, a fraction of the time.
             members, net = fit_stacked(members, X, y, [np.arange(len(y))] * len(members), sample_weight)
-            self.history_ = net.history
+            history = net.history
         else:
             members = Parallel(n_jobs=self.n_jobs)(delayed(_fit_member)(m, X, y, sample_weight) for m in members)
+        # Only now that the new members are trained: the calibration and the
+        # loss history described the members of an earlier fit.
+        for name in ("calibration_", "history_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if history is not None:
+            self.history_ = history
         self.estimators_ = kept + list(members)
         return self
 

@@ -6,8 +6,10 @@ small data set than random weights do.
 """
 
 import copy
+import warnings
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 __all__ = ["fine_tune"]
 
@@ -39,12 +41,20 @@ def fine_tune(model, X, y, *, sample_weight=None, members=None, **params):
         in between. Default: every member.
     **params
         Training parameters for the continued fit, e.g. ``max_epochs=50,
-        lr=3e-4``; the networks keep their other parameters.
+        lr=3e-4``; the networks keep their other parameters. For an
+        ensemble, ``random_state`` seeds the members as
+        :class:`~sklearn_hform.DeepEnsembleRegressor` does: member ``k`` gets
+        the ``k``-th seed drawn from it (whichever ``members`` are
+        continued), so no two members shuffle alike.
 
     Returns
     -------
     Pipeline
-        Fitted. Its transformer counts the elements of ``X`` as seen.
+        Fitted. Its transformer counts the elements of ``X`` as seen. A
+        calibrated ensemble comes back uncalibrated: its ``calibration_``
+        described the networks before this fit, so ``predict(...,
+        return_std=True)`` gives the members' raw spread until
+        ``calibrate`` is called again on held-out rows.
 
     Raises
     ------
@@ -53,6 +63,11 @@ def fine_tune(model, X, y, *, sample_weight=None, members=None, **params):
     ValueError
         For a target or weight that is not finite, unknown ``params``, or a
         position in ``members`` that the model does not have.
+
+    Warns
+    -----
+    UserWarning
+        When the calibration of an ensemble is dropped.
     """
     from .base import BaseTorchRegressor
     from .transformer import CompositionFractionTransformer
@@ -69,9 +84,24 @@ def fine_tune(model, X, y, *, sample_weight=None, members=None, **params):
         raise ValueError(f"members must be positions among the model's {len(networks)} networks, got {members!r}")
     Xt = transformer.fractions(X)
     y = np.asarray(y, dtype=np.float64)
-    for member in (networks[k] for k in positions):
+    seeds = None
+    if "random_state" in params and len(networks) > 1:
+        # One random_state on every member would give them all the same shuffles.
+        rng = check_random_state(params["random_state"])
+        seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in networks]
+    for k in positions:
+        member = networks[k]
         member.set_params(**params, warm_start=True)
+        if seeds is not None:
+            member.set_params(random_state=seeds[k])
         member.fit(Xt, y, sample_weight=sample_weight)
         member.set_params(warm_start=False)
     transformer.partial_fit(X)
+    if len(positions) and hasattr(regressor, "calibration_"):
+        del regressor.calibration_
+        warnings.warn(
+            "fine_tune dropped the ensemble's calibration, which described its networks before this fit: "
+            "predict(return_std=True) now gives the members' raw spread until calibrate(X_held_out, y) "
+            "is called again", UserWarning, stacklevel=2,
+        )
     return model

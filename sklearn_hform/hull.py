@@ -185,21 +185,42 @@ def plot_hull(diagram, path, e_above_hull=0.05):
     """
     import logging
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from pymatgen.analysis.phase_diagram import PDPlotter
 
     if not 2 <= len(diagram.elements) <= 4:
         raise ValueError(f"a hull plot shows systems of 2 to 4 elements, not {len(diagram.elements)}")
+    # pymatgen draws through pyplot, in whatever backend the caller runs
+    # (matplotlib picks Agg where there is no display); the figures it opens
+    # are closed afterwards, even after a failure, and the caller's stay.
+    before = set(plt.get_fignums())
     # pymatgen fixes both the limits and the aspect of ternary plots, and
-    # matplotlib logs a warning about it on every plot.
-    logging.getLogger("matplotlib.axes._base").setLevel(logging.ERROR)
-    plotter = PDPlotter(diagram, show_unstable=e_above_hull, backend="matplotlib")
-    # Grid points off the hull are many and unnamed by chemistry: no labels.
-    ax = plotter.get_plot(label_unstable=False)
+    # matplotlib logs a warning about it as the plot is drawn; the filter
+    # hides that one message for the length of this call only.
+    logger = logging.getLogger("matplotlib.axes._base")
+    quiet = _DropMessages("Ignoring fixed")
+    logger.addFilter(quiet)
     try:
+        plotter = PDPlotter(diagram, show_unstable=e_above_hull, backend="matplotlib")
+        # Grid points off the hull are many and unnamed by chemistry: no labels.
+        ax = plotter.get_plot(label_unstable=False)
         ax.figure.savefig(path, dpi=120, bbox_inches="tight")
     finally:
-        plt.close(ax.figure)
+        logger.removeFilter(quiet)
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+
+
+class _DropMessages:
+    """A logging filter that drops the records whose message starts with ``prefix``.
+
+    Parameters
+    ----------
+    prefix : str
+    """
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def filter(self, record):
+        return not record.getMessage().startswith(self.prefix)

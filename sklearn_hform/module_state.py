@@ -24,9 +24,12 @@ class ModuleStateMixin:
             JSON-ready fitted attributes (``n_features_in_``, ``n_iter_``,
             ``feature_names_in_``).
         tensors : dict of str to torch.Tensor
-            The module's ``state_dict`` on the CPU. Under mixed precision,
-            weights the module lists in ``autocast_prefixes`` are stored in
-            bfloat16, the precision autocast computes with anyway.
+            The module's ``state_dict`` on the CPU. When the module both
+            trains and predicts under bfloat16 autocast (``mixed_precision``
+            and ``predict_precision="bfloat16"``), weights it lists in
+            ``autocast_prefixes`` are stored in bfloat16, the precision
+            autocast computes with anyway; otherwise in float32, so that a
+            loaded model predicts exactly as the saved one.
         """
         import torch
 
@@ -34,7 +37,10 @@ class ModuleStateMixin:
         attributes = {"n_features_in_": int(self.n_features_in_), "n_iter_": int(self.n_iter_)}
         if hasattr(self, "feature_names_in_"):
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        low = tuple(getattr(self.module_, "autocast_prefixes", ())) if self.mixed_precision else ()
+        # bfloat16 storage only where predictions compute in bfloat16 anyway:
+        # a float32 prediction must not change when the model is saved.
+        bf16 = self.mixed_precision and getattr(self, "predict_precision", "float32") == "bfloat16"
+        low = tuple(getattr(self.module_, "autocast_prefixes", ())) if bf16 else ()
         tensors = {}
         for key, tensor in self.module_.state_dict().items():
             tensor = tensor.detach().to("cpu").contiguous().clone()

@@ -50,6 +50,12 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         output layer). About twice as fast on CPUs with AVX512-BF16 or AMX
         and on recent GPUs at large batch sizes; see the docs for its effect
         on accuracy.
+    predict_precision : {"float32", "bfloat16"}, default="float32"
+        The arithmetic of ``predict``: float32 from the stored weights, the
+        same on every CPU, thread count and batch (to about 1e-6 eV/atom),
+        whatever ``mixed_precision`` trained with; ``"bfloat16"`` predicts
+        under autocast, faster on CPUs with bfloat16 hardware but with
+        digits that depend on the processor and on the other rows.
     cuda_graphs : bool, default=True
         On CUDA, capture the training step once as a CUDA graph and replay
         it for every full batch (several times faster for this small
@@ -145,6 +151,7 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         lr_schedule="cosine",
         weight_decay=0.0,
         mixed_precision=False,
+        predict_precision="float32",
         cuda_graphs=True,
         loss="l1",
         batch_size=1024,
@@ -165,6 +172,7 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
             lr_schedule=lr_schedule,
             weight_decay=weight_decay,
             mixed_precision=mixed_precision,
+            predict_precision=predict_precision,
             cuda_graphs=cuda_graphs,
             loss=loss,
             batch_size=batch_size,

@@ -21,7 +21,7 @@ def _fractions(formulas, elements):
 
 def _label_greedily(ax, points, texts):
     """Label points in order, skipping any whose label box would overlap one already placed."""
-    ax.figure.canvas.draw()  # fixes the limits the boxes are measured in
+    ax.figure.draw_without_rendering()  # fixes the limits the boxes are measured in
     to_axes = ax.transData + ax.transAxes.inverted()
     placed = []
     for point, text in zip(points, texts):
@@ -46,10 +46,9 @@ def plot_screen(table, elements, path):
     elements : sequence of str
     path : path-like
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A Figure of our own, outside pyplot: nothing is shown or kept open,
+    # and the caller's backend and current figure are left alone.
+    from matplotlib.figure import Figure
 
     if len(elements) not in (2, 3):
         raise ValueError(f"the plot shows binary and ternary systems, not {len(elements)} elements")
@@ -57,7 +56,8 @@ def plot_screen(table, elements, path):
     dhd = table["decomposition_energy"].to_numpy()
     order = np.argsort(dhd)[:MAX_LABELS]
     vmax = 0.1  # stability is decided within about 0.1 eV/atom of the hull
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    fig = Figure(figsize=(7, 5.5))
+    ax = fig.subplots()
     if len(elements) == 2:
         pts = np.c_[x[:, 1], table["prediction"]]
         known = table["known"].notna().to_numpy()
@@ -80,7 +80,4 @@ def plot_screen(table, elements, path):
     if len(elements) == 2:
         ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    finally:
-        plt.close(fig)
+    fig.savefig(path, dpi=120)

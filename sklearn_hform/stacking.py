@@ -270,7 +270,9 @@ def can_stack(estimators, n_features):
             return False
     try:
         first._validate_params()
-        module = first.build_module(n_features)
+        # Only the architecture is asked about; fresh_module builds it
+        # without drawing from the caller's random stream.
+        module = first.fresh_module(n_features)
     except (ValueError, TypeError):
         return False
     return bool(getattr(module, "static_forward", False))

@@ -58,13 +58,19 @@ def unseen_element(model_dir):
 def test_entry_point_help():
     result = hform("--help", entry_point=True)
     assert result.returncode == 0
-    for command in ("predict", "train", "hull"):
+    for command in cli.COMMANDS:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize(
-    "command, option", [("predict", "--on-error"), ("train", "--target"), ("hull", "--e-above-hull")]
-)
+#: One option of each command that only that command has.
+COMMAND_OPTIONS = {"predict": "--on-error", "train": "--target", "screen": "--candidates", "hull": "--e-above-hull"}
+
+
+def test_every_command_has_a_help_test():
+    assert set(COMMAND_OPTIONS) == set(cli.COMMANDS)
+
+
+@pytest.mark.parametrize("command, option", COMMAND_OPTIONS.items())
 def test_command_help(command, option, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main([command, "--help"])
@@ -170,6 +176,7 @@ def test_predict_reports_bad_rows_across_chunks_in_process(models, tmp_path, mon
     np.testing.assert_allclose(good["std_eV_per_atom"].astype(float), std, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_train_then_predict_with_the_trained_model(tmp_path):
     data = load_oqmd_hform(split="val").frame.iloc[:1500][["formula", "formation_enthalpy"]]
     data = data.rename(columns={"formula": "composition", "formation_enthalpy": "dH"})
@@ -241,6 +248,37 @@ def test_errors_exit_1_on_stderr(args, message, capsys):
     assert cli.main(args) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and message in captured.err and captured.err.startswith("hform: error:")
+
+
+def _deep_type_error(args):
+    raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+
+@pytest.mark.parametrize("where", ["flag first", "flag last", "environment"])
+def test_traceback_on_request(where, monkeypatch, capsys):
+    from sklearn_hform.cli import predict
+
+    monkeypatch.setattr(predict, "run", _deep_type_error)  # a bug that looks like bad input
+    monkeypatch.delenv("HFORM_DEBUG", raising=False)
+    assert cli.main(["predict", "NaCl"]) == 1
+    assert capsys.readouterr().err == "hform: error: unsupported operand type(s) for +: 'int' and 'str'\n"
+    argv = {"flag first": ["--traceback", "predict", "NaCl"], "flag last": ["predict", "NaCl", "--traceback"],
+            "environment": ["predict", "NaCl"]}[where]
+    if where == "environment":
+        monkeypatch.setenv("HFORM_DEBUG", "0")  # "0" means off
+        assert cli.main(argv) == 1
+        monkeypatch.setenv("HFORM_DEBUG", "1")
+    with pytest.raises(TypeError, match="unsupported operand") as info:
+        cli.main(argv)
+    assert info.traceback[-1].name == "_deep_type_error"  # raised where it happened, not re-wrapped
+
+
+def test_traceback_flag_shows_the_traceback_in_a_shell():
+    plain = hform("predict", "NaCl", "--model", "no/such/dir")
+    assert plain.returncode == 1 and "Traceback" not in plain.stderr and "no such directory" in plain.stderr
+    debug = hform("--traceback", "predict", "NaCl", "--model", "no/such/dir")
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert "no such directory" in debug.stderr.splitlines()[-1]
 
 
 def test_missing_pretrained_model_and_usage_errors(tmp_path, monkeypatch, capsys):

@@ -21,6 +21,7 @@ def make_search():
     return GridSearchCV(pipe, grid, cv=3, scoring="neg_mean_absolute_error")
 
 
+@pytest.mark.slow
 def test_grid_search_on_local_dask_cluster(oqmd_small):
     X, y = oqmd_small[0][:1500], oqmd_small[1][:1500]
     local = make_search().set_params(n_jobs=2).fit(X, y)

@@ -1,7 +1,10 @@
+import threading
 import warnings
 
 import numpy as np
 import pytest
+from joblib import parallel_config
+from skorch.callbacks import Callback
 from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import make_pipeline
@@ -12,6 +15,9 @@ from sklearn_hform import (
     FormationEnthalpyRegressor,
     UnseenElementWarning,
 )
+
+# Compares fits and predictions that rounding could move: run at 1 thread too.
+pytestmark = pytest.mark.numerics
 
 MEMBER = dict(max_epochs=5, batch_size=64, lr=1e-2, device="cpu")
 
@@ -56,10 +62,30 @@ def test_members_get_distinct_seeds_and_fits_are_reproducible(linear_data):
     assert not np.array_equal(make_ensemble(random_state=1).fit(X, y).predict(X), ens.predict(X))
 
 
-def test_parallel_fit_matches_sequential(linear_data):
+class MeetOtherMembers(Callback):
+    """Waits at the start of training until ``parties`` members have started: only concurrent fits get past it."""
+
+    barrier = None
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).barrier.wait(timeout=60)
+
+
+def test_parallel_fit_runs_members_at_once_and_matches_sequential(linear_data):
+    # A callback that does not declare itself stackable sends the members to
+    # joblib, one fit each (stacked members would not test n_jobs at all).
     X, y = linear_data
-    sequential = make_ensemble(n_estimators=2).fit(X, y)
-    parallel = make_ensemble(n_estimators=2).set_params(n_jobs=2).fit(X, y)
+    member = dict(callbacks=[("meet", MeetOtherMembers())])
+    MeetOtherMembers.barrier = threading.Barrier(1)  # alone: passes at once
+    sequential = make_ensemble(n_estimators=2, **member).fit(X, y)
+    assert not hasattr(sequential, "history_")
+    # Both members must be training at the same moment, or the barrier
+    # times out and the fit fails.
+    MeetOtherMembers.barrier = threading.Barrier(2)
+    with parallel_config(backend="threading"):
+        parallel = make_ensemble(n_estimators=2, **member).set_params(n_jobs=2).fit(X, y)
+    assert [m.random_state for m in parallel.estimators_] == [m.random_state for m in sequential.estimators_]
+    # Each fit has its own generator: running beside another changes nothing.
     np.testing.assert_array_equal(parallel.predict(X), sequential.predict(X))
 
 

@@ -160,6 +160,8 @@ def test_missing_checksum_file_is_refused(fitted, tmp_path):
         (lambda r: r["model"]["steps"][1][1].update({"class": "os.system"}), "unknown estimator class"),
         (lambda r: r["model"]["steps"][1][1]["params"].update(hidden_layer_sizes=[3]), "do not fit"),
         (lambda r: r["model"]["steps"][0][1].pop("state"), "malformed"),
+        (lambda r: r["model"]["steps"][1][1].update(params=[]), "malformed"),
+        (lambda r: r["model"].update(steps={}), "malformed"),
     ],
 )
 def test_bad_model_json_is_rejected(fitted, tmp_path, edit, match):
@@ -171,6 +173,26 @@ def test_bad_model_json_is_rejected(fitted, tmp_path, edit, match):
     _rewrite_sums(tmp_path)  # past the checksums: the reader itself must refuse
     with pytest.raises(ValueError, match=match):
         load_pipeline(tmp_path)
+
+
+def test_errors_inside_restore_state_are_not_hidden(tmp_path, monkeypatch):
+    transformer = CompositionFractionTransformer().fit(["NaCl", "Fe2O3"])
+    save_model(transformer, tmp_path)
+
+    def buggy(self, attributes, tensors):
+        return self.no_such_attribute
+
+    monkeypatch.setattr(CompositionFractionTransformer, "restore_state", buggy)
+    with pytest.raises(AttributeError, match="no_such_attribute"):  # a bug, not a malformed file
+        load_model(tmp_path)
+    monkeypatch.undo()
+    record = json.loads((tmp_path / "model.json").read_text())
+    del record["model"]["state"]["elements_seen_"]
+    (tmp_path / "model.json").write_text(json.dumps(record))
+    _rewrite_sums(tmp_path)
+    with pytest.raises(ValueError, match="malformed model file .KeyError: 'elements_seen_'.") as info:
+        load_model(tmp_path)
+    assert isinstance(info.value.__cause__, KeyError)  # the traceback of the KeyError is kept
 
 
 def test_save_rejects_what_it_cannot_represent(fitted, tmp_path):
@@ -243,19 +265,26 @@ def test_train_script_smoke_run(tmp_path):
     assert bad.returncode == 2 and "only apply to 'best'" in bad.stderr
 
 
-def test_mixed_precision_weights_stored_in_bfloat16_without_changing_predictions(oqmd_small, tmp_path):
+def test_mixed_precision_weights_stored_in_the_precision_they_predict_with(oqmd_small, tmp_path):
     from safetensors.torch import load_file
 
     X, y, Xte, _ = oqmd_small
     pipe = make_pipeline(
         CompositionFractionTransformer(), FormationEnthalpyRegressor(**MEMBER, mixed_precision=True)
     ).fit(X[:1500], y[:1500])
-    save_pipeline(pipe, tmp_path)
-    stored = load_file(tmp_path / "model.safetensors")
     prefix = "model.formationenthalpyregressor."
+    # Predicting in float32 (the default), the weights are kept in float32.
+    save_pipeline(pipe, tmp_path / "float32")
+    assert load_file(tmp_path / "float32" / "model.safetensors")[prefix + "hidden.0.weight"].dtype == torch.float32
+    np.testing.assert_array_equal(load_pipeline(tmp_path / "float32").predict(Xte[:300]), pipe.predict(Xte[:300]))
+    # Predicting under autocast, the hidden layers' weights are stored in
+    # bfloat16, the precision they compute in: half the size, same predictions.
+    pipe[-1].set_params(predict_precision="bfloat16")
+    save_pipeline(pipe, tmp_path / "bfloat16")
+    stored = load_file(tmp_path / "bfloat16" / "model.safetensors")
     assert stored[prefix + "hidden.0.weight"].dtype == torch.bfloat16
     assert stored[prefix + "output.weight"].dtype == torch.float32
-    np.testing.assert_array_equal(load_pipeline(tmp_path).predict(Xte[:300]), pipe.predict(Xte[:300]))
+    np.testing.assert_array_equal(load_pipeline(tmp_path / "bfloat16").predict(Xte[:300]), pipe.predict(Xte[:300]))
 
 
 def test_any_pipeline_of_registered_steps_and_bare_estimators(oqmd_small, tmp_path):
@@ -374,6 +403,7 @@ def test_train_script_resumes_an_ensemble(tmp_path):
         np.testing.assert_array_equal(a.predict(X), b.predict(X))
 
 
+@pytest.mark.slow
 def test_fine_tune_script_continues_every_member_and_resumes(tmp_path):
     def run(*extra):
         return subprocess.run(

@@ -36,14 +36,16 @@ class ResidualMLPRegressor(BaseTorchRegressor):
     }
 
     def __init__(self, width=128, n_blocks=3, *, optimizer="adamw", lr=1e-3, lr_schedule="cosine",
-                 weight_decay=0.0, mixed_precision=False, cuda_graphs=True, loss="l1", batch_size=1024,
+                 weight_decay=0.0, mixed_precision=False,
+                 predict_precision="float32", cuda_graphs=True, loss="l1", batch_size=1024,
                  max_epochs=100, validation_fraction=None, n_iter_no_change=None, callbacks=None, warm_start=False,
                  random_state=None, verbose=0, device="auto"):
         self.width = width
         self.n_blocks = n_blocks
         super().__init__(
             optimizer=optimizer, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-            mixed_precision=mixed_precision, cuda_graphs=cuda_graphs, loss=loss, batch_size=batch_size,
+            mixed_precision=mixed_precision, predict_precision=predict_precision,
+            cuda_graphs=cuda_graphs, loss=loss, batch_size=batch_size,
             max_epochs=max_epochs, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             callbacks=callbacks, warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
         )

@@ -13,16 +13,25 @@ were written).
 Options and positional arguments may be mixed in any order
 (``hform predict Fe2O3 --model best NaCl``). Nothing here imports torch until
 a command needs a model, so ``hform --help`` is quick.
+
+An error from bad input is one line on stderr. With ``--traceback`` (before
+or after the command) or the environment variable ``HFORM_DEBUG=1``,
+:func:`main` re-raises it instead, so the full traceback shows.
 """
 
 import argparse
 import importlib
+import os
 import sys
 
 from .._version import __version__
 from .common import EXIT_FAILED, CommandError, err
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "DEBUG_VARIABLE", "build_parser", "main"]
+
+#: Environment variable that, set to anything but ``""`` or ``"0"``, acts as ``--traceback``.
+DEBUG_VARIABLE = "HFORM_DEBUG"
+_TRACEBACK_HELP = f"show the full traceback of an error instead of a one-line message (or set {DEBUG_VARIABLE}=1)"
 
 #: Command name -> (module, one-line help).
 COMMANDS = {
@@ -39,10 +48,12 @@ def _top_parser():
         prog="hform",
         description="Formation enthalpy (eV/atom) of inorganic compounds from their formula.",
         epilog=f"commands:\n{listing}\n\nRun 'hform COMMAND --help' for the options of a command.\n"
-        "Exit status: 0 done, 1 failed, 2 usage error, 3 done but some input rows were bad.",
+        "Exit status: 0 done, 1 failed, 2 usage error, 3 done but some input rows were bad.\n"
+        f"To report a bug, run the command again with --traceback (or {DEBUG_VARIABLE}=1).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--traceback", action="store_true", help=_TRACEBACK_HELP)
     parser.add_argument("command", choices=list(COMMANDS), metavar="COMMAND", help="one of: " + ", ".join(COMMANDS))
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -62,6 +73,8 @@ def build_parser(command):
     module = importlib.import_module(f".{COMMANDS[command][0]}", __name__)
     parser = argparse.ArgumentParser(prog=f"hform {command}")
     module.add_arguments(parser)
+    # Also accepted after the command, where users append flags; documented once, in 'hform --help'.
+    parser.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=module.run)
     return parser
 
@@ -79,11 +92,20 @@ def main(argv=None):
     int
         The exit status (usage errors exit with 2 through
         :class:`SystemExit`, as argparse does).
+
+    Raises
+    ------
+    Exception
+        Any error of the command, when ``--traceback`` is given or
+        ``HFORM_DEBUG`` is set (to anything but ``""`` or ``"0"``); without
+        them, errors from bad input are reported on stderr in one line.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     top = _top_parser().parse_args(argv)
     args = build_parser(top.command).parse_intermixed_args(top.args)
     args.argv = argv
+    if top.traceback or args.traceback or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        return args.func(args)
     try:
         return args.func(args)
     except CommandError as exc:

@@ -2,6 +2,7 @@
 
 import hashlib
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -158,10 +159,18 @@ def run(args):
         if not args.quiet:
             err(f"fine-tuning {args.init} for {args.epochs} epochs on {len(y):,} row(s) on {device}")
         t0 = time.perf_counter()
+        calibrated = hasattr(start, "steps") and hasattr(start[-1], "calibration_")
         try:
-            model = fine_tune(start, X, y, **training)
+            with warnings.catch_warnings():
+                # Said below as a message of this command, not as a Python warning.
+                warnings.filterwarnings("ignore", message="fine_tune dropped", category=UserWarning)
+                model = fine_tune(start, X, y, **training)
         except TypeError as exc:
             raise CommandError(f"--init {args.init}: {exc}") from None
+        if calibrated:
+            err(f"warning: the calibration of {args.init} described its networks before fine-tuning and was "
+                "dropped; the std is the members' raw spread until DeepEnsembleRegressor.calibrate is run "
+                "on held-out rows")
     else:
         member = FormationEnthalpyRegressor(hidden_layer_sizes=args.hidden, optimizer=args.optimizer, **training)
         regressor = member

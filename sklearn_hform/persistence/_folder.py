@@ -1,30 +1,8 @@
-"""Saving and loading fitted models: a folder of JSON, safetensors and checksums.
+"""Writing and reading a model folder: JSON records, safetensors weights, checksums."""
 
-A saved model is a folder with three files:
-
-``model.json``
-    The format version, the versions that wrote it, free-form metadata, and
-    the model as a tree of records: each names a registered class, its
-    parameters and the fitted attributes the estimator exported.
-``model.safetensors``
-    Every tensor of the model, in the pickle-free safetensors format; keys
-    are prefixed by the estimator's place in the tree
-    (``"steps.regressor.estimators_.0.hidden.0.weight"``).
-``SHA256SUMS``
-    The SHA-256 of the two files above, in the format ``sha256sum -c``
-    reads. A model whose files do not match is refused.
-
-Loading reads JSON with :mod:`json` and tensors with :mod:`safetensors`, and
-builds only registered classes, so a model file cannot run code. Each
-estimator writes and reads its own fitted state (``export_state`` and
-``restore_state``); this module knows only the format, the checksums and
-the registry. A :class:`~sklearn.pipeline.Pipeline` of registered steps is
-saved step by step.
-"""
 
 import datetime
 import hashlib
-import importlib
 import inspect
 import json
 import numbers
@@ -33,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._version import __version__
+from .._version import __version__
+from ._registry import registered_name, resolve_class
 
-__all__ = ["FORMAT_VERSION", "decode_estimator", "encode_estimator", "load_model", "load_model_metadata",
-           "register_estimator", "registered_estimators", "save_model"]
+__all__ = ["FORMAT_VERSION", "decode_estimator", "encode_estimator", "load_model", "load_model_metadata", "save_model"]
 
 FORMAT = "sklearn-hform-model"
 #: Version of the folder layout written by :func:`save_model`.
@@ -45,79 +23,9 @@ JSON_NAME = "model.json"
 WEIGHTS_NAME = "model.safetensors"
 SUMS_NAME = "SHA256SUMS"
 
-# Classes by the name written in files. Values are "module:attribute" until
-# first use, so that reading the registry imports no estimator (or torch).
-_REGISTRY = {
-    "CompositionFractionTransformer": "sklearn_hform.transformer:CompositionFractionTransformer",
-    "FormationEnthalpyRegressor": "sklearn_hform.regressor:FormationEnthalpyRegressor",
-    "CompositionTransformerRegressor": "sklearn_hform.attention_regressor:CompositionTransformerRegressor",
-    "DeepEnsembleRegressor": "sklearn_hform.ensemble:DeepEnsembleRegressor",
-}
 _PIPELINE = "Pipeline"
 # Parameters that only matter while training and have no JSON form.
 _TRAINING_ONLY = ("callbacks",)
-
-
-def register_estimator(cls=None, *, name=None):
-    """Let :func:`save_model` and :func:`load_model` handle ``cls``.
-
-    Usable as a class decorator. The class must implement
-    ``export_state()`` and ``restore_state(attributes, tensors)`` (every
-    subclass of :class:`~sklearn_hform.base.BaseTorchRegressor` does).
-
-    Parameters
-    ----------
-    cls : type
-    name : str, default=None
-        The name written in files; the class name by default. It must stay
-        stable for saved models to load.
-
-    Returns
-    -------
-    cls : type
-    """
-    def register(cls):
-        for method in ("export_state", "restore_state", "get_params"):
-            if not callable(getattr(cls, method, None)):
-                raise TypeError(f"{cls.__name__} cannot be registered: it has no {method}()")
-        key = name or cls.__name__
-        known = _REGISTRY.get(key)
-        if known is not None and _resolve(key) is not cls:
-            raise ValueError(f"another class is already registered as {key!r}")
-        _REGISTRY[key] = cls
-        return cls
-
-    return register if cls is None else register(cls)
-
-
-def registered_estimators():
-    """Names of the classes :func:`load_model` can build.
-
-    Returns
-    -------
-    list of str
-    """
-    return sorted(_REGISTRY)
-
-
-def _resolve(name):
-    entry = _REGISTRY.get(name)
-    if entry is None:
-        raise ValueError(f"unknown estimator class {name!r} in the model file; known: {registered_estimators()}")
-    if isinstance(entry, str):
-        module, _, attribute = entry.partition(":")
-        entry = _REGISTRY[name] = getattr(importlib.import_module(module), attribute)
-    return entry
-
-
-def _name_of(estimator):
-    for name in list(_REGISTRY):
-        if type(estimator) is _resolve(name):
-            return name
-    raise TypeError(
-        f"{type(estimator).__name__} cannot be saved: register it with "
-        "sklearn_hform.persistence.register_estimator"
-    )
 
 
 def _to_json(value, where):
@@ -132,7 +40,7 @@ def _to_json(value, where):
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: _to_json(v, f"{where}[{k!r}]") for k, v in value.items()}
     if hasattr(value, "get_params"):
-        return {"class": _name_of(value), "params": _encode_params(value, where)}
+        return {"class": registered_name(value), "params": _encode_params(value, where)}
     raise TypeError(f"{where} = {value!r} cannot be saved as JSON")
 
 
@@ -147,7 +55,26 @@ def _encode_params(estimator, where):
     return {k: _to_json(v, f"{where}.{k}") for k, v in params.items()}
 
 
+class _Malformed(ValueError):
+    """A model record whose structure is not what :func:`encode_estimator` writes."""
+
+
+def _check_record(record):
+    if not isinstance(record, dict) or not isinstance(record.get("class"), str):
+        raise _Malformed("a model record must be a JSON object with a 'class' name")
+    if record["class"] == _PIPELINE:
+        steps = record.get("steps")
+        if not (isinstance(steps, list) and steps and all(isinstance(s, list) and len(s) == 2 for s in steps)):
+            raise _Malformed("a Pipeline record needs 'steps': a non-empty list of [name, record] pairs")
+        return
+    for key, kind, what in (("params", dict, "an object"), ("state", dict, "an object"), ("tensors", str, "a string")):
+        if not isinstance(record.get(key), kind):
+            raise _Malformed(f"the {record['class']} record needs {key!r}: {what}")
+
+
 def _decode_params(cls, params, where):
+    if not isinstance(params, dict):
+        raise _Malformed(f"{where}: the parameters must be a JSON object")
     signature = inspect.signature(cls.__init__).parameters
     unknown = sorted(set(params) - set(signature))
     if unknown:
@@ -155,7 +82,7 @@ def _decode_params(cls, params, where):
     restored = {}
     for key, value in params.items():
         if isinstance(value, dict) and set(value) == {"class", "params"}:
-            inner = _resolve(value["class"])
+            inner = resolve_class(value["class"])
             value = inner(**_decode_params(inner, value["params"], f"{where}.{key}"))
         elif isinstance(signature[key].default, tuple) and isinstance(value, list):
             value = tuple(value)
@@ -193,7 +120,7 @@ def encode_estimator(estimator, prefix):
             steps.append([name, record])
             tensors.update(step_tensors)
         return {"class": _PIPELINE, "steps": steps}, tensors
-    name = _name_of(estimator)
+    name = registered_name(estimator)
     attributes, own = estimator.export_state()
     tensors = {f"{prefix}.{key}": t for key, t in own.items()}
     record = {"class": name, "params": _encode_params(estimator, name),
@@ -214,12 +141,19 @@ def decode_estimator(record, tensors):
     Returns
     -------
     estimator
+
+    Raises
+    ------
+    ValueError
+        If the record's structure is not what :func:`encode_estimator`
+        writes, or the estimator refuses its state.
     """
     from sklearn.pipeline import Pipeline
 
+    _check_record(record)
     if record["class"] == _PIPELINE:
         return Pipeline([(name, decode_estimator(step, tensors)) for name, step in record["steps"]])
-    cls = _resolve(record["class"])
+    cls = resolve_class(record["class"])
     estimator = cls(**_decode_params(cls, record["params"], record["class"]))
     prefix = record["tensors"] + "."
     own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -237,7 +171,7 @@ def save_model(model, directory, metadata=None):
     ----------
     model : estimator or Pipeline
         Fitted; every estimator in it must be registered (all of this
-        package's are; see :func:`register_estimator`).
+        package's are; see :func:`~sklearn_hform.persistence.register_estimator`).
     directory : str or path-like
         Created if needed; the model files in it are replaced.
     metadata : dict, default=None
@@ -288,7 +222,7 @@ def _read_checked(directory):
         raise FileNotFoundError(f"no saved model: {str(directory)!r} is not a directory")
     sums_path = directory / SUMS_NAME
     if not sums_path.is_file():
-        from .legacy import is_legacy_model
+        from ..legacy import is_legacy_model
 
         if is_legacy_model(directory):
             return None, None
@@ -355,7 +289,7 @@ def load_model(directory):
 
     document, weights = _read_checked(directory)
     if document is None:
-        from .legacy import read_legacy_model
+        from ..legacy import read_legacy_model
 
         warnings.warn(
             f"{directory} was saved by sklearn-hform 0.1 (format 1, pickle-based weights); "
@@ -372,8 +306,13 @@ def load_model(directory):
         record = document.get("model")
     try:
         return decode_estimator(record, tensors)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{directory}: malformed model file ({type(exc).__name__}: {exc})") from None
+    except _Malformed as exc:
+        raise ValueError(f"{directory}: malformed model file ({exc})") from None
+    except (KeyError, TypeError) as exc:
+        # An estimator's restore_state raises these for a state that lacks a
+        # key or holds a wrong type; chained, because a bug in restore_state
+        # raises them too, and then its traceback must stay visible.
+        raise ValueError(f"{directory}: malformed model file ({type(exc).__name__}: {exc})") from exc
 
 
 def load_model_metadata(directory):
@@ -389,7 +328,7 @@ def load_model_metadata(directory):
     """
     document, _ = _read_checked(directory)
     if document is None:
-        from .legacy import read_legacy_metadata
+        from ..legacy import read_legacy_metadata
 
         return read_legacy_metadata(directory)
     return document["metadata"]

@@ -1,0 +1,29 @@
+"""Saving and loading fitted models: a folder of JSON, safetensors and checksums.
+
+A saved model is a folder with three files:
+
+``model.json``
+    The format version, the versions that wrote it, free-form metadata, and
+    the model as a tree of records: each names a registered class, its
+    parameters and the fitted attributes the estimator exported.
+``model.safetensors``
+    Every tensor of the model, in the pickle-free safetensors format; keys
+    are prefixed by the estimator's place in the tree
+    (``"steps.regressor.estimators_.0.hidden.0.weight"``).
+``SHA256SUMS``
+    The SHA-256 of the two files above, in the format ``sha256sum -c``
+    reads. A model whose files do not match is refused.
+
+Loading reads JSON with :mod:`json` and tensors with :mod:`safetensors`, and
+builds only registered classes, so a model file cannot run code. Each
+estimator writes and reads its own fitted state (``export_state`` and
+``restore_state``); this module knows only the format, the checksums and
+the registry. A :class:`~sklearn.pipeline.Pipeline` of registered steps is
+saved step by step.
+"""
+
+from ._folder import FORMAT_VERSION, decode_estimator, encode_estimator, load_model, load_model_metadata, save_model
+from ._registry import register_estimator, registered_estimators
+
+__all__ = ["FORMAT_VERSION", "decode_estimator", "encode_estimator", "load_model", "load_model_metadata",
+           "register_estimator", "registered_estimators", "save_model"]
