@@ -41,6 +41,7 @@ import sys
 import tarfile
 import zipfile
 from email.parser import Parser
+from pathlib import Path
 
 wheel, sdist = sys.argv[1:]
 # What the package reads at run time (datasets, load_pretrained) and the
@@ -64,6 +65,9 @@ with zipfile.ZipFile(wheel) as z:
     (dist_info,) = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
     required = data + [f"{dist_info}/licenses/LICENSE", f"{dist_info}/entry_points.txt"]
     problems += [f"wheel lacks {n}" for n in required if n not in names]
+    # Every module of the tree, subpackages included (packages.find must reach them all).
+    modules = sorted(p.as_posix() for p in Path("sklearn_hform").rglob("*.py") if "__pycache__" not in p.parts)
+    problems += [f"wheel lacks {m}" for m in modules if m not in names]
     # Only the package and its metadata: no tests/, docs/, scripts/ ... at top level.
     stray = sorted({n.split("/")[0] for n in names} - {"sklearn_hform", dist_info})
     problems += [f"wheel has unexpected top-level entry {s}" for s in stray]

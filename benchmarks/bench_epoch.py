@@ -11,7 +11,7 @@ default unless ``--threads`` is given; BLAS threads for scikit-learn):
   in float32 and with ``mixed_precision=True`` (bfloat16 hidden layers).
 
 Then five networks trained one after the other against the same five
-trained as one stacked model (:mod:`sklearn_hform.stacking`, what
+trained as one stacked model (:func:`~sklearn_hform.neural_network.fit_stacked`, what
 ``DeepEnsembleRegressor`` and ``sklearn_hform.model_selection`` do).
 
 Prints the mean epoch time of each and the ratios. Targets: ours <= MLPRegressor,
@@ -47,7 +47,7 @@ def epoch_mlpregressor(X, y, batch_size, epochs):
 def epoch_plain_skorch(X, y, batch_size, epochs):
     from skorch import NeuralNetRegressor
 
-    from sklearn_hform.mlp import FractionMLP
+    from sklearn_hform.neural_network import FractionMLP
 
     net = NeuralNetRegressor(FractionMLP, module__n_features=X.shape[1], module__hidden_layer_sizes=ARCH,
                              criterion=torch.nn.L1Loss, optimizer=torch.optim.RMSprop, lr=3e-3,
@@ -58,7 +58,7 @@ def epoch_plain_skorch(X, y, batch_size, epochs):
 
 
 def epoch_bare_torch(X, y, batch_size, epochs):
-    from sklearn_hform.mlp import FractionMLP
+    from sklearn_hform.neural_network import FractionMLP
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     model = FractionMLP(X.shape[1], ARCH)
@@ -87,7 +87,7 @@ def epoch_ours(X, y, batch_size, epochs, device="cpu", mixed_precision=False):
 
 def epoch_stacked(X, y, batch_size, epochs, n_networks):
     from sklearn_hform import FormationEnthalpyRegressor
-    from sklearn_hform.stacking import fit_stacked
+    from sklearn_hform.neural_network import fit_stacked
 
     members = [FormationEnthalpyRegressor(batch_size=batch_size, max_epochs=epochs, random_state=i, device="cpu")
                for i in range(n_networks)]

@@ -1,7 +1,7 @@
 """How far can an error model take the std of ``best``? Coverage at one and two std for richer error models.
 
 The shipped calibration models the size of the error with a log-linear
-ridge fit (:mod:`sklearn_hform.calibration`). This benchmark asks whether
+ridge fit (:mod:`sklearn_hform.ensemble`). This benchmark asks whether
 a more flexible model of the error would give a std with both Gaussian
 coverages (68.27 % within one std, 95.45 % within two) on the OQMD test
 split. Each error model predicts log|error| out of fold (5 folds over the
@@ -31,7 +31,7 @@ import numpy as np
 
 
 def magpie_statistics(X, symbols):
-    from sklearn_hform.element_data import magpie_properties
+    from sklearn_hform.composition import magpie_properties
 
     table = magpie_properties(symbols).astype(np.float64)
     weights = X / X.sum(axis=1, keepdims=True)
@@ -55,8 +55,8 @@ def main():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from sklearn_hform.calibration import error_features
     from sklearn_hform.datasets import load_oqmd_hform
+    from sklearn_hform.ensemble import error_features
     from sklearn_hform.pretrained import load_pretrained
 
     model = load_pretrained("best")

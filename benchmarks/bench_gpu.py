@@ -59,7 +59,7 @@ def matmul_rate(batch, width):
 
 
 def bare_epoch(X, y, batch_size, epochs=3):
-    from sklearn_hform.mlp import FractionMLP
+    from sklearn_hform.neural_network import FractionMLP
 
     model = FractionMLP(X.shape[1], ARCH).cuda()
     opt = torch.optim.RMSprop(model.parameters(), lr=3e-3, foreach=True)

@@ -16,7 +16,7 @@ for an ensemble also the rules ΔHd + k std <= 0 (k = -0.5, -0.25, 1, 2, i.e.
 p_stable >= 0.31, 0.40, 0.84, 0.98), and the
 coverage table of its calibrated std on the full test split, each row scored
 by a calibration fitted on the other half (both error models of
-:mod:`sklearn_hform.calibration`).
+:mod:`sklearn_hform.ensemble`).
 
     python benchmarks/bench_screening.py     # 6,260 compounds: every test binary, 3,000 ternaries, 800 quaternaries
     python benchmarks/bench_screening.py --binaries 600 --ternaries 600 --quaternaries 200   # a quicker look
@@ -33,7 +33,7 @@ LEVELS = (0.6827, 0.9, 0.9545)
 
 
 def sample(frame, n_elements, n, rng):
-    from sklearn_hform.formula import parse_formula
+    from sklearn_hform.composition import parse_formula
 
     counts = frame["formula"].map(lambda f: len(parse_formula(f)))
     rows = np.flatnonzero(counts.to_numpy() == n_elements)
@@ -42,8 +42,8 @@ def sample(frame, n_elements, n, rng):
 
 def decomposition_energies(model, compounds, mode):
     """DFT and predicted ΔHd of each compound, one screen per chemical system."""
-    from sklearn_hform.formula import parse_formula
-    from sklearn_hform.screening import screen
+    from sklearn_hform.composition import parse_formula
+    from sklearn_hform.stability import screen
 
     systems = {}
     for formula in compounds["formula"]:
@@ -64,8 +64,8 @@ def coverage_table(model):
     """Cross-fitted coverage of the calibrated std and conformal intervals on the full test split."""
     import pandas as pd
 
-    from sklearn_hform.calibration import cross_fitted_coverage
     from sklearn_hform.datasets import load_oqmd_hform
+    from sklearn_hform.ensemble import cross_fitted_coverage
 
     X, y = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)
     Xt = model[0].fractions(X)

@@ -36,8 +36,8 @@ def main():
         torch.set_num_threads(args.threads)
 
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-    from sklearn_hform.callbacks import HeldOutMAE
     from sklearn_hform.datasets import load_oqmd_hform
+    from sklearn_hform.neural_network import HeldOutMAE
 
     Xtr, ytr = load_oqmd_hform(split=["train", "val"], return_X_y=True)
     Xte, yte = load_oqmd_hform(split="test", return_X_y=True, drop_outliers=False)

@@ -2,7 +2,7 @@
 Screening many chemical systems on a Dask cluster
 =================================================
 
-:func:`sklearn_hform.screening_many.screen_many` screens one chemical system
+:func:`sklearn_hform.stability.screen_many` screens one chemical system
 per task: here or, given a ``dask.distributed`` client, on the cluster's
 workers (the model is sent to each worker once). This script screens every
 ternary system of a list of elements with the shipped ``best`` ensemble and
@@ -23,7 +23,7 @@ import torch
 from distributed import Client, LocalCluster
 
 from sklearn_hform import load_pretrained
-from sklearn_hform.screening_many import chemical_systems, screen_many
+from sklearn_hform.stability import chemical_systems, screen_many
 
 parser = argparse.ArgumentParser(description="Screen every ternary of a list of elements on Dask.")
 parser.add_argument("--elements", default="Li,Mn,Fe,O,F")

@@ -11,7 +11,7 @@ absolute errors.
 
 Here that is one :func:`sklearn_hform.model_selection.cross_val_predict`
 call (scikit-learn's signature and result; the ten fold networks are
-trained together as one stacked model, see :mod:`sklearn_hform.stacking`): a
+trained together as one stacked model, see :func:`~sklearn_hform.neural_network.fit_stacked`): a
 :class:`~sklearn_hform.CompositionFractionTransformer` ->
 :class:`~sklearn_hform.FormationEnthalpyRegressor` pipeline with the
 regressor's defaults (the Table-1 network and schedule), 10 shuffled folds
@@ -47,9 +47,8 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.evaluation import error_summary, plot_parity_and_cdf
-from sklearn_hform.model_selection import cross_val_predict
-from sklearn_hform.paper import PAPER_ERRORS
+from sklearn_hform.model_selection import cross_val_predict, error_summary, plot_parity_and_cdf
+from sklearn_hform.utils import PAPER_ERRORS
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="10-fold cross-validation (Fig. 6 of Ti et al. 2020)")

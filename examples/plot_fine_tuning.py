@@ -6,7 +6,7 @@ Fine-tuning a pretrained model on a small data set
 With a thousand compounds of one chemistry, a network trained from random
 weights has little to learn from. ElemNet's answer is transfer learning:
 start from a network that already learnt OQMD's chemistry and continue
-training it on the small set. :func:`sklearn_hform.finetune.fine_tune` does
+training it on the small set. :func:`sklearn_hform.neural_network.fine_tune` does
 that for any fitted model of the package (``hform train --init best`` on the
 command line).
 
@@ -53,9 +53,8 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, load_pretrained
-from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.finetune import fine_tune
+from sklearn_hform.neural_network import EpochProgress, fine_tune
 
 parser = argparse.ArgumentParser(description="Fine-tune the pretrained network on 1,000 oxides.")
 parser.add_argument("--quick", action="store_true", help="fewer rows and epochs: a smoke run")

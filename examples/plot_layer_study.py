@@ -56,8 +56,8 @@ from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
+from sklearn_hform.neural_network import EpochProgress
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Layer study (Fig. 2 and 3 of Ti et al. 2020)")

@@ -50,9 +50,9 @@ from sklearn.model_selection import PredefinedSplit, learning_curve
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.paper import PAPER_ERRORS, PAPER_ROWS
+from sklearn_hform.neural_network import EpochProgress
+from sklearn_hform.utils import PAPER_ERRORS, PAPER_ROWS
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Learning curve (Fig. 4 of Ti et al. 2020)")

@@ -4,7 +4,7 @@ Screening a chemical system against its known phases
 ==============================================================
 
 Which compounds of Al-Ni (or Li-Fe-O, ...) might be stable that are not
-known yet? :func:`sklearn_hform.screening.screen` generates candidate
+known yet? :func:`sklearn_hform.stability.screen` generates candidate
 stoichiometries (charge-balanced compositions and the count patterns common
 among known compounds), predicts their formation enthalpy with the shipped
 ``best`` ensemble, and compares each with the convex hull of the system's
@@ -40,8 +40,7 @@ import time
 from pathlib import Path
 
 from sklearn_hform import load_pretrained
-from sklearn_hform.screening import screen
-from sklearn_hform.screening_plot import plot_screen
+from sklearn_hform.stability import plot_screen, screen
 
 parser = argparse.ArgumentParser(description="Screen a chemical system with the shipped ensemble.")
 parser.add_argument("--system", default="Al-Ni")

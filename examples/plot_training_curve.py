@@ -48,9 +48,9 @@ import torch
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-from sklearn_hform.callbacks import EpochProgress, HeldOutMAE
 from sklearn_hform.datasets import load_oqmd_hform
-from sklearn_hform.paper import PAPER_ERRORS, PUBLISHED_TEST_MAE
+from sklearn_hform.neural_network import EpochProgress, HeldOutMAE
+from sklearn_hform.utils import PAPER_ERRORS, PUBLISHED_TEST_MAE
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Training curve (Fig. 5 of Ti et al. 2020)")

@@ -22,7 +22,7 @@ deviation says something about the actual error:
   std (68.3 % and 95.4 % for a calibrated Gaussian), and the whole coverage
   curve;
 * the same after calibrating the spread (both error models of
-  :mod:`sklearn_hform.calibration`), each compound scored out of fold.
+  :mod:`sklearn_hform.ensemble`), each compound scored out of fold.
 
 The full run loads the shipped ensemble, ``load_pretrained("best")``, and
 trains nothing. The quick run (``--quick`` or ``HFORM_QUICK=1``, used by the
@@ -63,8 +63,8 @@ from sklearn_hform import (
     FormationEnthalpyRegressor,
     load_pretrained,
 )
-from sklearn_hform.callbacks import EpochProgress
 from sklearn_hform.datasets import load_oqmd_hform
+from sklearn_hform.neural_network import EpochProgress
 from sklearn_hform.pretrained import load_pretrained_metadata
 
 t_start = time.perf_counter()
@@ -183,10 +183,10 @@ print(f"the std times {scale_for_1_std:.2f} would cover {gaussian_coverage['1_st
 # error bar, fitted on compounds the ensemble never trained on; with
 # ``error_model="features"`` it also learns from the composition which
 # compounds are hard. Fitting and judging it on the same compounds would
-# flatter it, so :func:`~sklearn_hform.calibration.cross_fitted_coverage`
+# flatter it, so :func:`~sklearn_hform.ensemble.cross_fitted_coverage`
 # scores each test compound with a calibration fitted on the other half.
 
-from sklearn_hform.calibration import cross_fitted_coverage  # noqa: E402
+from sklearn_hform.ensemble import cross_fitted_coverage  # noqa: E402
 
 calibrated = {name: cross_fitted_coverage(y_true, mean, std, Xt, error_model=name, confidences=(0.9,))
               for name in ("spread", "features")}

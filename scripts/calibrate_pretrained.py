@@ -5,7 +5,7 @@ the test split (51,255 rows) is the only data it has not seen. The coverage
 of the calibration *procedure* is measured by cross-fitting: the test rows
 are split in two random halves; each half is scored with a calibration
 fitted on the other half, so no row is scored by a calibration that saw it.
-Both error models of :mod:`sklearn_hform.calibration` are measured; the
+Both error models of :mod:`sklearn_hform.ensemble` are measured; the
 calibration shipped (``--error-model``, default ``features``) is then fitted
 on all test rows (the mean predictions do not change). The members predict
 in float32 (their ``predict_precision``), as the shipped model does for its
@@ -37,12 +37,12 @@ def main(argv=None):
                         help="the error model shipped (both are measured)")
     args = parser.parse_args(argv)
 
-    from sklearn_hform.calibration import cross_fitted_coverage
     from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.evaluation import test_split_errors
+    from sklearn_hform.ensemble import cross_fitted_coverage
+    from sklearn_hform.model_selection import test_split_errors
     from sklearn_hform.persistence import save_model
     from sklearn_hform.pretrained import load_pretrained, load_pretrained_metadata
-    from sklearn_hform.records import run_record
+    from sklearn_hform.utils import run_record
 
     t0 = time.perf_counter()
     model = load_pretrained(args.name)

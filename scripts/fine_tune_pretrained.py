@@ -38,14 +38,12 @@ def main(argv=None):
     if args.max_rows is not None and args.max_rows < 10:
         parser.error("--max-rows must be at least 10")
 
-    from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.devices import resolve_device
-    from sklearn_hform.evaluation import test_split_errors
-    from sklearn_hform.finetune import fine_tune
+    from sklearn_hform.model_selection import test_split_errors
+    from sklearn_hform.neural_network import EpochProgress, fine_tune, resolve_device
     from sklearn_hform.persistence import load_model, load_model_metadata, save_model
     from sklearn_hform.pretrained import load_pretrained, load_pretrained_metadata
-    from sklearn_hform.records import run_record
+    from sklearn_hform.utils import run_record
 
     t_start = time.perf_counter()
     out = args.out or REPO / "sklearn_hform" / "pretrained" / args.name

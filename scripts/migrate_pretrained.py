@@ -33,8 +33,8 @@ def max_difference(a, b):
 
 
 def migrate(folder, X, tolerance, reference=None, name=None):
-    from sklearn_hform.legacy import is_legacy_model
     from sklearn_hform.persistence import load_model, load_model_metadata, save_model
+    from sklearn_hform.persistence._legacy import is_legacy_model
 
     if not is_legacy_model(folder):
         if reference is None or f"{name}_mean" not in reference:

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv):
-    from sklearn_hform.base import OPTIMIZERS
+    from sklearn_hform.neural_network import OPTIMIZERS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=["paper", "best"], help="which pretrained model to train")
@@ -149,14 +149,11 @@ def fit_resumable(model, X, y, folder):
 def main(argv=None):
     args = parse_args(argv)
     from sklearn_hform import DeepEnsembleRegressor
-    from sklearn_hform.base import TRAINING_PARAMETERS
-    from sklearn_hform.callbacks import EpochProgress
-    from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.datasets import OUTLIER_THRESHOLD
+    from sklearn_hform.datasets import OUTLIER_THRESHOLD, load_oqmd_hform
+    from sklearn_hform.model_selection import test_split_errors
+    from sklearn_hform.neural_network import EpochProgress, TRAINING_PARAMETERS, resolve_device
     from sklearn_hform.persistence import save_model
-    from sklearn_hform.devices import resolve_device
-    from sklearn_hform.evaluation import test_split_errors
-    from sklearn_hform.records import run_record
+    from sklearn_hform.utils import run_record
 
     t_start = time.perf_counter()
     out = args.out or REPO / "sklearn_hform" / "pretrained" / args.name

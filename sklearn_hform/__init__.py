@@ -2,46 +2,33 @@
 
 The public names below are imported on first use, so ``import sklearn_hform``
 (and the ``hform`` command's help) stays fast and loads neither torch nor
-skorch.
+skorch. They live in subpackages by layer, each importing only those below
+it (see the architecture page of the documentation):
+
+``utils``, ``composition``, ``persistence``, ``datasets``, (``_training``),
+``neural_network``, ``ensemble``, ``model_selection``, ``prediction``,
+``stability``, ``pretrained``, ``cli``.
+
+The module paths of 0.1 (``sklearn_hform.hull``, ``sklearn_hform.base``, ...)
+still import, with a ``FutureWarning`` naming the new one, until 0.3.
 """
 
-import importlib
-
+from ._deprecated_modules import install as _install_old_paths
+from ._lazy import lazy_exports
 from ._version import __version__
 
-# Public name -> module that defines it.
-_EXPORTS = {
-    "BaseTorchRegressor": "base",
-    "CompositionFractionTransformer": "transformer",
-    "CompositionTransformerRegressor": "attention_regressor",
-    "DeepEnsembleRegressor": "ensemble",
-    "FormationEnthalpyRegressor": "regressor",
-    "FormulaError": "formula",
-    "UnseenElementWarning": "transformer",
-    "load_model": "persistence",
-    "load_pretrained": "pretrained",
-    "save_model": "persistence",
-}
+_install_old_paths()
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-
-
-#: Public submodules, imported on first use as well.
-_SUBMODULES = ("model_selection",)
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-        globals()[name] = value
-        return value
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+_names, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "composition": ("CompositionFractionTransformer", "FormulaError", "UnseenElementWarning"),
+        "neural_network": ("BaseTorchRegressor", "CompositionTransformerRegressor", "FormationEnthalpyRegressor"),
+        "ensemble": ("DeepEnsembleRegressor",),
+        "persistence": ("load_model", "save_model"),
+        "pretrained": ("load_pretrained",),
+    },
+    submodules=("cli", "composition", "datasets", "ensemble", "model_selection", "neural_network", "persistence",
+                "prediction", "pretrained", "stability", "utils"),
+)
+__all__ = sorted([*_names, "__version__"])

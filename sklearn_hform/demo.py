@@ -27,12 +27,10 @@ def main(argv=None):
     from sklearn.pipeline import make_pipeline
 
     from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-    from sklearn_hform.callbacks import EpochProgress
     from sklearn_hform.datasets import load_oqmd_hform
-    from sklearn_hform.paper import PAPER_ERRORS as PAPER
-    from sklearn_hform.evaluation import error_summary, plot_parity_and_cdf
-    from sklearn_hform.devices import resolve_device
-    from sklearn_hform.records import run_record
+    from sklearn_hform.model_selection import error_summary, plot_parity_and_cdf
+    from sklearn_hform.neural_network import EpochProgress, resolve_device
+    from sklearn_hform.utils import PAPER_ERRORS as PAPER, run_record
 
     t_start = time.perf_counter()
     X, y = load_oqmd_hform(split=["train", "val"], return_X_y=True)

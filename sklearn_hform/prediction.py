@@ -1,19 +1,29 @@
 """Predicting many formulas at once without letting the bad ones stop the good ones.
 
 ``model.predict(formulas)`` is all or nothing: one unreadable formula among
-100,000 raises a :class:`~sklearn_hform.formula.FormulaError` and nothing is
+100,000 raises a :class:`~sklearn_hform.FormulaError` and nothing is
 predicted. :func:`predict_formulas` predicts every row that can be read and
 reports the others row by row, as a screening run or a command line needs.
 """
 
 import inspect
+import warnings
 
 import numpy as np
 
-__all__ = ["CHUNK_SIZE", "predict_formulas", "supports_std"]
+__all__ = ["PREDICT_FORMULAS_CHUNK_SIZE", "predict_formulas", "supports_std"]
 
-#: Rows featurized and predicted at a time.
-CHUNK_SIZE = 8192
+#: Rows featurized and predicted at a time by :func:`predict_formulas`.
+PREDICT_FORMULAS_CHUNK_SIZE = 8192
+
+
+def __getattr__(name):
+    # CHUNK_SIZE was renamed in 0.2: the featurizer had a constant of that name too.
+    if name == "CHUNK_SIZE":
+        warnings.warn("sklearn_hform.prediction.CHUNK_SIZE is deprecated and will be removed in 0.3; use "
+                      "PREDICT_FORMULAS_CHUNK_SIZE", FutureWarning, stacklevel=2)
+        return PREDICT_FORMULAS_CHUNK_SIZE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def supports_std(estimator):
@@ -35,7 +45,7 @@ def supports_std(estimator):
 
 
 def _split_pipeline(model):
-    from .transformer import CompositionFractionTransformer
+    from .composition._fraction_transformer import CompositionFractionTransformer
 
     if not hasattr(model, "steps") or not isinstance(model[0], CompositionFractionTransformer):
         raise TypeError(
@@ -83,9 +93,9 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
         ``predict_interval`` (a calibrated
         :class:`~sklearn_hform.DeepEnsembleRegressor`, such as ``"best"``).
     chunk_size : int, default=None
-        Rows featurized and predicted at a time (``None``: :data:`CHUNK_SIZE`,
-        8192): the memory a call needs grows with this, not with the number
-        of formulas.
+        Rows featurized and predicted at a time (``None``:
+        :data:`PREDICT_FORMULAS_CHUNK_SIZE`, 8192): the memory a call needs
+        grows with this, not with the number of formulas.
     progress : bool, default=False
         Show a :mod:`tqdm` progress bar on stderr.
 
@@ -111,9 +121,9 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
     import pandas as pd
     from tqdm import tqdm
 
-    from .atom_fractions import as_formula_array
-    from .calibration import interval_half_width
-    from .formula import FormulaError
+    from .composition._atom_fractions import as_formula_array
+    from .composition._formula import FormulaError
+    from .ensemble._calibration import interval_half_width
 
     transformer, rest = _split_pipeline(model)
     if return_std is None:
@@ -122,7 +132,7 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
         raise ValueError(f"{type(model[-1]).__name__}.predict does not accept return_std")
     if confidence is not None:
         _check_intervals(model, confidence)
-    chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
+    chunk_size = PREDICT_FORMULAS_CHUNK_SIZE if chunk_size is None else chunk_size
     if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     values, _ = as_formula_array(formulas)

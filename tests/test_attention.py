@@ -6,7 +6,7 @@ from sklearn.metrics import mean_absolute_error
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, CompositionTransformerRegressor, load_model, save_model
-from sklearn_hform.element_data import magpie_properties
+from sklearn_hform.composition import magpie_properties
 
 # Compares fits and predictions that rounding could move: run at 1 thread too.
 pytestmark = pytest.mark.numerics
@@ -91,7 +91,7 @@ def test_heads_must_divide_the_width():
 
 
 def test_warmup_cosine_schedule():
-    from sklearn_hform.schedules import WarmupCosine
+    from sklearn_hform._training import WarmupCosine
 
     s = WarmupCosine(40)
     factors = [s(e) for e in range(41)]

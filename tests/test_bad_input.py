@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sklearn_hform import CompositionFractionTransformer, FormulaError
-from sklearn_hform.formula import MAX_DEPTH
-from sklearn_hform.atom_fractions import MAX_FORMULA_LENGTH
+from sklearn_hform.composition import MAX_DEPTH, MAX_FORMULA_LENGTH
 
 T = CompositionFractionTransformer(elements=["H", "He", "O", "Na", "Cl", "Fe"]).fit(["H2O", "NaCl", "Fe2O3", "He"])
 

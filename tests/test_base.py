@@ -11,7 +11,7 @@ from joblib import Parallel, delayed
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
-from sklearn_hform.base import BaseTorchRegressor
+from sklearn_hform.neural_network import BaseTorchRegressor
 
 # Compares fits and predictions that rounding could move: run at 1 thread too.
 pytestmark = pytest.mark.numerics
@@ -44,7 +44,7 @@ def test_bad_device_is_rejected_before_any_work(device, data, monkeypatch):
 
 @pytest.mark.parametrize("device", ["auto", "cpu", "cuda", "cuda:0", "cuda:12", "mps"])
 def test_valid_device_spellings(device):
-    from sklearn_hform.devices import check_device
+    from sklearn_hform.neural_network import check_device
 
     assert check_device(device) == device
 
@@ -138,12 +138,39 @@ def test_warm_start_continues_from_the_fitted_network(data):
         est.fit(X[:, :4], y)
 
 
+def test_layers_that_draw_from_the_fit_generator_are_found_by_their_declaration():
+    import torch
+    from torch import nn
+
+    from sklearn_hform._training import fit_generator_layers, use_generator
+    from sklearn_hform.neural_network import FractionMLP, GeneratorDropout
+
+    class Noise(nn.Module):
+        # A layer of a user's own: the class attribute is all the trainer looks at.
+        uses_fit_generator = True
+        generator = None
+
+    module = nn.Sequential(FractionMLP(4, (8, 4), dropout=0.5), Noise(), nn.Dropout(0.5))
+    layers = fit_generator_layers(module)
+    kinds = [type(layer) for layer in layers]
+    # torch's own Dropout draws from the global generator: not one of them.
+    assert GeneratorDropout in kinds and kinds[-1] is Noise and nn.Dropout not in kinds
+    generator = torch.Generator()
+    with use_generator(module, generator):
+        assert all(layer.generator is generator for layer in layers)
+    assert all(layer.generator is None for layer in layers)
+
+
 def test_import_loads_neither_torch_nor_skorch():
     code = (
         "import sys, sklearn_hform\n"
         "from sklearn_hform import FormationEnthalpyRegressor, CompositionFractionTransformer\n"
         "from sklearn_hform.persistence import save_model\n"
-        "import sklearn_hform.pretrained, sklearn_hform.ensemble, sklearn_hform.devices\n"
+        "import sklearn_hform.pretrained, sklearn_hform.ensemble, sklearn_hform.neural_network\n"
+        "import sklearn_hform.composition, sklearn_hform.stability, sklearn_hform.model_selection\n"
+        "import sklearn_hform.utils, sklearn_hform.datasets, sklearn_hform._training, sklearn_hform.prediction\n"
+        "from sklearn_hform.neural_network import BaseTorchRegressor, check_device, resolve_device\n"
+        "import warnings; warnings.simplefilter('ignore', FutureWarning); import sklearn_hform.hull, sklearn_hform.base\n"
         "print(sorted(m for m in ('torch', 'skorch') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
-from sklearn_hform.calibration import apply_calibration, cross_fitted_coverage, fit_calibration, interval_half_width
+from sklearn_hform.ensemble import apply_calibration, cross_fitted_coverage, fit_calibration, interval_half_width
 from sklearn_hform.persistence import load_model, save_model
 
 # Compares fits and predictions that rounding could move: run at 1 thread too.

@@ -2,7 +2,7 @@ import numpy as np
 from sklearn.base import clone
 
 from sklearn_hform import FormationEnthalpyRegressor
-from sklearn_hform.callbacks import EpochProgress, HeldOutMAE
+from sklearn_hform.neural_network import EpochProgress, HeldOutMAE
 
 
 def _data():

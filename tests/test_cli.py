@@ -160,7 +160,7 @@ def test_predict_reports_bad_rows_across_chunks_in_process(models, tmp_path, mon
     single, ensemble = models
     from sklearn_hform import prediction
 
-    monkeypatch.setattr(prediction, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(prediction, "PREDICT_FORMULAS_CHUNK_SIZE", 3)
     formulas = ["NaCl", "Qq", "MgO", "Fe2O3", "LiF", "(Fe", "KCl", "Al2O3"]
     src = tmp_path / "in.csv"
     pd.DataFrame({"name": formulas}).to_csv(src, index=False)

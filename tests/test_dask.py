@@ -39,7 +39,7 @@ def test_grid_search_on_local_dask_cluster(oqmd_small):
 
 def test_screen_many_on_a_dask_cluster_equals_local(oqmd_small):
     from sklearn_hform import DeepEnsembleRegressor
-    from sklearn_hform.screening_many import chemical_systems, screen_many
+    from sklearn_hform.stability import chemical_systems, screen_many
 
     X, y = oqmd_small[0][:1500], oqmd_small[1][:1500]
     model = make_pipeline(

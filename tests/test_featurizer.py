@@ -8,7 +8,7 @@ from matminer.featurizers.composition import ElementFraction
 from pymatgen.core import Composition
 
 from sklearn_hform import CompositionFractionTransformer, FormulaError
-from sklearn_hform.featurizer import ElementFractionFeaturizer
+from sklearn_hform.composition import ElementFractionFeaturizer
 
 
 def test_is_a_matminer_featurizer_equal_to_the_transformer_and_matminer():

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from pymatgen.core import Composition
 
 from sklearn_hform import FormulaError
-from sklearn_hform.formula import DEFAULT_ELEMENTS, SYMBOLS, parse_formula
+from sklearn_hform.composition import DEFAULT_ELEMENTS, SYMBOLS, parse_formula
 
 COLUMN_OF = {s: j for j, s in enumerate(DEFAULT_ELEMENTS)}
 
@@ -87,7 +87,7 @@ formulas = st.tuples(st.sampled_from(["", " ", "  "]), groups(2), st.sampled_fro
 @settings(max_examples=300, deadline=None)
 @given(formulas)
 def test_fractions_match_pymatgen(formula):
-    from sklearn_hform.atom_fractions import fraction_matrix
+    from sklearn_hform.composition import fraction_matrix
 
     try:
         expected = Composition(formula).fractional_composition.get_el_amt_dict()
@@ -107,7 +107,7 @@ def test_fractions_match_pymatgen(formula):
 
 
 def test_many_bad_rows_are_reported_together():
-    from sklearn_hform.atom_fractions import fraction_matrix
+    from sklearn_hform.composition import fraction_matrix
 
     values = np.array(["NaCl"] * 100 + ["Xx"] * 7 + [""] + ["Fe2O3"], dtype=object)
     with pytest.raises(FormulaError) as info:

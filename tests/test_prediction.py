@@ -7,8 +7,8 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor
-from sklearn_hform.hull import check_step, composition_grid, parse_chemical_system, screen_grid
 from sklearn_hform.prediction import predict_formulas, supports_std
+from sklearn_hform.stability import check_step, composition_grid, parse_chemical_system, screen_grid
 
 MEMBER = dict(max_epochs=2, batch_size=256, device="cpu", random_state=0)
 
@@ -106,7 +106,7 @@ def test_screen_grid_table_matches_the_model(models):
 
 
 def test_fine_tune_continues_every_member_and_leaves_the_model_alone(models, oqmd_small):
-    from sklearn_hform.finetune import fine_tune
+    from sklearn_hform.neural_network import fine_tune
 
     _, ensemble = models
     X, y, Xte, yte = oqmd_small
@@ -120,7 +120,7 @@ def test_fine_tune_continues_every_member_and_leaves_the_model_alone(models, oqm
 
 
 def test_fine_tune_only_the_members_asked_for(models, oqmd_small):
-    from sklearn_hform.finetune import fine_tune
+    from sklearn_hform.neural_network import fine_tune
 
     _, ensemble = models
     _, _, Xte, yte = oqmd_small

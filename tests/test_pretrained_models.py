@@ -62,7 +62,7 @@ def test_best_is_an_ensemble_with_uncertainty(test_split):
 
 @pytest.mark.slow
 def test_best_calibration_covers_held_out_errors(best_on_test_split):
-    from sklearn_hform.calibration import cross_fitted_coverage
+    from sklearn_hform.ensemble import cross_fitted_coverage
 
     _, Xt, y, members = best_on_test_split
     mean, spread = members.mean(axis=0), members.std(axis=0)
@@ -87,7 +87,7 @@ def test_best_calibration_covers_held_out_errors(best_on_test_split):
 
 @pytest.mark.slow
 def test_best_calibration_is_the_one_fitted_on_the_test_split(best_on_test_split):
-    from sklearn_hform.calibration import apply_calibration, fit_calibration
+    from sklearn_hform.ensemble import apply_calibration, fit_calibration
 
     model, Xt, y, members = best_on_test_split
     ensemble = model[-1]
@@ -115,7 +115,7 @@ def test_best_calibration_is_the_one_fitted_on_the_test_split(best_on_test_split
 
 def test_test_split_errors_as_the_training_scripts_record_them(test_split):
     from sklearn_hform.datasets import OUTLIER_THRESHOLD
-    from sklearn_hform.evaluation import test_split_errors
+    from sklearn_hform.model_selection import test_split_errors
 
     X, y = test_split
     model = load_pretrained("paper")

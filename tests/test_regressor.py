@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, learning_curv
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
-from sklearn_hform.mlp import FractionMLP
+from sklearn_hform.neural_network import FractionMLP
 
 FAST = dict(max_epochs=8, batch_size=128, lr=3e-3, random_state=0, device="cpu")
 
@@ -177,7 +177,7 @@ def test_validation_and_early_stopping():
 
 
 def test_device_auto_and_cuda_validation():
-    from sklearn_hform.devices import resolve_device
+    from sklearn_hform.neural_network import resolve_device
 
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     if not torch.cuda.is_available():

@@ -6,7 +6,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, DeepEnsembleRegressor, FormationEnthalpyRegressor, cli
-from sklearn_hform.screening import candidate_formulas, known_phases, screen
+from sklearn_hform.stability import candidate_formulas, known_phases, screen
 
 MEMBER = dict(max_epochs=2, batch_size=256, device="cpu", random_state=0)
 

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import (CompositionFractionTransformer, CompositionTransformerRegressor, DeepEnsembleRegressor,
                            FormationEnthalpyRegressor, load_model, model_selection, save_model)
-from sklearn_hform.stacking import can_stack, fit_stacked
+from sklearn_hform.neural_network import can_stack, fit_stacked
 
 pytestmark = pytest.mark.numerics
 
@@ -208,12 +208,13 @@ def test_a_one_shot_cv_still_reaches_scikit_learn(fractions):
 
 
 def test_a_failed_stacked_fit_is_named_then_rerun_fold_by_fold(fractions, monkeypatch):
-    from sklearn_hform import stacking
+    # Where model_selection looks fit_stacked up when it runs.
+    from sklearn_hform.neural_network import _fit_many
 
     def out_of_memory(*args, **kwargs):
         raise RuntimeError("no room for the stack")
 
-    monkeypatch.setattr(stacking, "fit_stacked", out_of_memory)
+    monkeypatch.setattr(_fit_many, "fit_stacked", out_of_memory)
     X, y = fractions[0][:300], fractions[1][:300]
     est = FormationEnthalpyRegressor(max_epochs=1, random_state=0, **FAST)
     with pytest.warns(UserWarning, match="raised RuntimeError: no room for the stack"):

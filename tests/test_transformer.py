@@ -10,7 +10,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormulaError, UnseenElementWarning
-from sklearn_hform.formula import DEFAULT_ELEMENTS
+from sklearn_hform.composition import DEFAULT_ELEMENTS
 
 
 def test_paper_input_vectors():

@@ -115,7 +115,7 @@ def test_seeded_attention_fits_with_dropout_are_reproducible_whatever_the_global
 
 
 def test_attention_dropout_computes_torch_attention():
-    from sklearn_hform.attention import ElementAttentionNet
+    from sklearn_hform.neural_network import ElementAttentionNet
 
     net = ElementAttentionNet(6, 16, 2, 1, 16, dropout=0.3).train()
     attn = net.encoder.layers[0].self_attn
@@ -130,8 +130,7 @@ def test_screen_and_its_plot_leave_random_streams_backend_and_figures_alone(pape
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from sklearn_hform.screening import screen
-    from sklearn_hform.screening_plot import plot_screen
+    from sklearn_hform.stability import plot_screen, screen
 
     mine = plt.figure()
     for system in ("Al-Ni", "Li-Fe-O"):
@@ -147,7 +146,7 @@ def test_plot_hull_leaves_backend_figures_and_logging_alone(paper, tmp_path, svg
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from sklearn_hform.hull import plot_hull, screen_grid
+    from sklearn_hform.stability import plot_hull, screen_grid
 
     logger = logging.getLogger(AXES_LOGGER)
     level, filters = logger.level, list(logger.filters)
@@ -189,7 +188,7 @@ def _calibrated_ensemble(oqmd_small):
 
 
 def test_fine_tune_drops_a_calibration_that_described_other_networks(oqmd_small):
-    from sklearn_hform.finetune import fine_tune
+    from sklearn_hform.neural_network import fine_tune
 
     X, y, Xte, yte = oqmd_small
     model = _calibrated_ensemble(oqmd_small)
@@ -283,7 +282,7 @@ def test_train_init_gives_the_members_distinct_seeds(oqmd_small, tmp_path, capsy
 
 
 def test_fine_tune_seeds_a_member_alike_whether_or_not_the_others_are_tuned(oqmd_small):
-    from sklearn_hform.finetune import fine_tune
+    from sklearn_hform.neural_network import fine_tune
 
     X, y, _, _ = oqmd_small
     start = make_pipeline(CompositionFractionTransformer(), _stacked_ensemble()).fit(X[:300], y[:300])

@@ -5,7 +5,7 @@ import numbers
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from sklearn_hform.base import BaseTorchRegressor
+from sklearn_hform.neural_network import BaseTorchRegressor
 from sklearn_hform.persistence import register_estimator
 
 

@@ -3,7 +3,7 @@
 Run ``hform --help`` or ``hform COMMAND --help``. Each command is a module
 of this package over library functions Python users can call too
 (:func:`sklearn_hform.prediction.predict_formulas`,
-:func:`sklearn_hform.hull.screen_grid`, :func:`sklearn_hform.save_model`).
+:func:`sklearn_hform.stability.screen_grid`, :func:`sklearn_hform.save_model`).
 Messages go to stderr, results to stdout or the ``-o`` file.
 
 Exit status: 0 done (every row good), 1 the command failed and wrote

@@ -21,7 +21,7 @@ __all__ = [
     "finite_float",
     "format_table",
     "fraction",
-    "load_model",
+    "load_model_argument",
     "target_name",
     "positive_int",
     "read_csv",
@@ -59,14 +59,14 @@ def err(message):
     print(f"hform: {message}", file=sys.stderr)
 
 
-def load_model(spec, announce=True):
+def load_model_argument(spec, announce=True):
     """The model ``--model spec`` names, and say on stderr which one was used.
 
     The rule: ``pretrained:NAME`` is a shipped model; a value that contains a
     path separator or names an existing directory is a folder; any other
     value is the name of a shipped model (``paper``, ``best``).
     """
-    from ..persistence import load_model as load_folder
+    from ..persistence._folder import load_model
     from ..pretrained import PRETRAINED_NAMES, load_pretrained
 
     names = ", ".join(repr(n) for n in PRETRAINED_NAMES)
@@ -87,7 +87,7 @@ def load_model(spec, announce=True):
     if not Path(spec).is_dir():
         raise CommandError(f"--model {spec!r}: no such directory (pretrained models: {names})")
     try:
-        model = load_folder(spec)
+        model = load_model(spec)
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     if announce:
@@ -98,7 +98,7 @@ def load_model(spec, announce=True):
 
 def target_name(spec):
     """The target column a model folder was trained on by ``hform train``, or None (shipped models: ΔHf)."""
-    from ..persistence import load_model_metadata
+    from ..persistence._folder import load_model_metadata
 
     path = Path(spec)
     if spec.startswith(PRETRAINED_PREFIX) or not (os.sep in spec or "/" in spec or path.is_dir()):
@@ -164,7 +164,7 @@ def read_csv(path, what="input"):
 
 def system_and_step(system, step):
     """The elements of ``system`` after checking it and the grid ``step`` (None: no grid), or a ``CommandError``."""
-    from ..hull import check_step, parse_chemical_system
+    from ..stability._systems import check_step, parse_chemical_system
 
     try:
         elements = parse_chemical_system(system)

@@ -1,8 +1,9 @@
-"""``hform hull``: screen a chemical system on a composition grid. A thin layer over :mod:`sklearn_hform.hull`."""
+"""``hform hull``: screen a chemical system on a composition grid. A thin layer over :mod:`sklearn_hform.stability`."""
 
 import numpy as np
 
-from .common import CommandError, LineFormatter, err, finite_float, format_table, load_model, system_and_step
+from .common import (CommandError, LineFormatter, err, finite_float, format_table, load_model_argument,
+                     system_and_step)
 
 __all__ = ["add_arguments", "run"]
 
@@ -34,7 +35,9 @@ def add_arguments(parser):
 
 def run(args):
     """Run ``hform hull``; returns the exit status."""
-    from ..hull import MAX_GRID, grid_size, plot_hull, screen_grid
+    from ..stability._grid_screen import MAX_GRID, screen_grid
+    from ..stability._plots import plot_hull
+    from ..stability._systems import grid_size
     from .predict import PREDICTION, STD
 
     elements = system_and_step(args.system, args.step)
@@ -51,7 +54,7 @@ def run(args):
     if args.e_above_hull < 0:
         raise CommandError("--e-above-hull must not be negative")
 
-    model = load_model(args.model)
+    model = load_model_argument(args.model)
     table, diagram = screen_grid(model, elements, args.step)
     unseen = sorted({e for v in table["unseen_elements"] if v for e in v.split(",")})
     if unseen:

@@ -16,7 +16,7 @@ from .common import (
     column,
     err,
     format_table,
-    load_model,
+    load_model_argument,
     read_csv,
     report_rows,
     target_name,
@@ -89,7 +89,7 @@ def run(args):
         where = [f"argument {i + 1}" for i in range(len(formulas))]
     if args.confidence is not None and not 0 < args.confidence < 1:
         raise CommandError(f"--confidence must lie between 0 and 1, got {args.confidence!r}")
-    model = load_model(args.model)
+    model = load_model_argument(args.model)
     if args.confidence is not None and not hasattr(model[-1], "calibration_"):
         raise CommandError(f"--confidence needs a calibrated ensemble (such as --model best); "
                            f"{args.model!r} gives no intervals")

@@ -1,6 +1,6 @@
 """``hform screen``: candidates of a chemical system against the hull of its known phases.
 
-A thin layer over :func:`sklearn_hform.screening.screen`.
+A thin layer over :func:`sklearn_hform.stability.screen`.
 """
 
 from .common import (
@@ -9,7 +9,7 @@ from .common import (
     err,
     finite_float,
     format_table,
-    load_model,
+    load_model_argument,
     positive_int,
     system_and_step,
 )
@@ -51,10 +51,10 @@ def add_arguments(parser):
 
 def run(args):
     """Run ``hform screen``; returns the exit status."""
-    from ..screening import screen
+    from ..stability._screen import screen
 
     elements = system_and_step(args.system, args.step)
-    model = load_model(args.model)
+    model = load_model_argument(args.model)
     table = screen(model, elements, candidates=args.candidates, known=args.known, mode=args.mode,
                    max_atoms=args.max_atoms, grid_step=args.step)
     unseen = sorted({e for v in table["unseen_elements"] if v for e in v.split(",")})
@@ -77,7 +77,7 @@ def run(args):
         table.to_csv(args.output, index=False, float_format="%.6g", lineterminator="\n")
         err(f"wrote {len(table)} candidates to {args.output}")
     if args.plot:
-        from ..screening_plot import plot_screen
+        from ..stability._plots import plot_screen
 
         try:
             plot_screen(table, elements, args.plot)

@@ -13,7 +13,7 @@ from .common import (
     column,
     err,
     fraction,
-    load_model,
+    load_model_argument,
     positive_int,
     read_csv,
     report_rows,
@@ -37,7 +37,7 @@ ARCHITECTURE_OPTIONS = ("--hidden", "--ensemble", "--optimizer")
 def _hidden_sizes(text):
     import argparse
 
-    from ..validation import check_hidden_layer_sizes
+    from ..utils._validation import check_hidden_layer_sizes
 
     try:
         return check_hidden_layer_sizes(tuple(int(w) for w in text.split(",")))
@@ -47,8 +47,8 @@ def _hidden_sizes(text):
 
 def add_arguments(parser):
     """Declare the options of ``hform train`` on ``parser``."""
-    from ..base import OPTIMIZERS
-    from ..regressor import FormationEnthalpyRegressor
+    from ..neural_network._base import OPTIMIZERS
+    from ..neural_network._mlp import FormationEnthalpyRegressor
 
     parser.formatter_class = LineFormatter
     parser.description, parser.epilog = DESCRIPTION, EPILOG
@@ -102,13 +102,13 @@ def run(args):
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
 
-    from ..devices import resolve_device
-    from ..ensemble import DeepEnsembleRegressor
-    from ..formula import FormulaError
-    from ..persistence import save_model
-    from ..records import run_record
-    from ..regressor import FormationEnthalpyRegressor
-    from ..transformer import CompositionFractionTransformer
+    from .._training._devices import resolve_device
+    from ..composition._formula import FormulaError
+    from ..composition._fraction_transformer import CompositionFractionTransformer
+    from ..ensemble._deep_ensemble import DeepEnsembleRegressor
+    from ..neural_network._mlp import FormationEnthalpyRegressor
+    from ..persistence._folder import save_model
+    from ..utils._records import run_record
 
     out = Path(args.output)
     _check_output(out, args.force)
@@ -149,13 +149,13 @@ def run(args):
     training = dict(lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, random_state=args.seed,
                     device=device, callbacks=None)
     if not args.quiet:
-        from ..callbacks import EpochProgress
+        from .._training._callbacks import EpochProgress
 
         training["callbacks"] = [("progress", EpochProgress(columns=("train_loss",), stream="stderr"))]
     if args.init:
-        from ..finetune import fine_tune
+        from ..neural_network._fine_tune import fine_tune
 
-        start = load_model(args.init)
+        start = load_model_argument(args.init)
         if not args.quiet:
             err(f"fine-tuning {args.init} for {args.epochs} epochs on {len(y):,} row(s) on {device}")
         t0 = time.perf_counter()

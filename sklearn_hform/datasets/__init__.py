@@ -1,4 +1,10 @@
-"""Datasets bundled with sklearn-hform."""
+"""Datasets bundled with sklearn-hform.
+
+- :func:`load_oqmd_hform`: 341,700 OQMD formation enthalpies with CrabNet's
+  train/val/test splits (CC-BY 4.0), as a scikit-learn Bunch.
+- :data:`OUTLIER_THRESHOLD`: the \\|ΔHf\\| (eV/atom) above which a row is a
+  failed calculation and dropped by default.
+"""
 
 from ._oqmd import OUTLIER_THRESHOLD, load_oqmd_hform
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+__all__ = ["OUTLIER_THRESHOLD", "load_oqmd_hform"]
+
 SPLITS = ("train", "val", "test")
 #: Rows with a larger absolute target (eV/atom) are failed DFT calculations.
 OUTLIER_THRESHOLD = 5.0

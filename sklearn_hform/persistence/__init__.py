@@ -20,10 +20,19 @@ estimator writes and reads its own fitted state (``export_state`` and
 ``restore_state``); this module knows only the format, the checksums and
 the registry. A :class:`~sklearn.pipeline.Pipeline` of registered steps is
 saved step by step.
+
+Public names: :func:`save_model`, :func:`load_model`,
+:func:`load_model_metadata`, :func:`register_estimator`,
+:func:`registered_estimators`, :func:`encode_estimator`,
+:func:`decode_estimator`, :data:`FORMAT_VERSION`, and
+:class:`ModuleStateMixin`, the ``export_state``/``restore_state`` of an
+estimator whose fitted model is one torch module. Folders written by
+sklearn-hform 0.1 are read by ``_legacy.py``.
 """
 
 from ._folder import FORMAT_VERSION, decode_estimator, encode_estimator, load_model, load_model_metadata, save_model
+from ._module_state import ModuleStateMixin
 from ._registry import register_estimator, registered_estimators
 
-__all__ = ["FORMAT_VERSION", "decode_estimator", "encode_estimator", "load_model", "load_model_metadata",
-           "register_estimator", "registered_estimators", "save_model"]
+__all__ = ["FORMAT_VERSION", "ModuleStateMixin", "decode_estimator", "encode_estimator", "load_model",
+           "load_model_metadata", "register_estimator", "registered_estimators", "save_model"]

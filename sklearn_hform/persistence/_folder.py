@@ -222,7 +222,7 @@ def _read_checked(directory):
         raise FileNotFoundError(f"no saved model: {str(directory)!r} is not a directory")
     sums_path = directory / SUMS_NAME
     if not sums_path.is_file():
-        from ..legacy import is_legacy_model
+        from ._legacy import is_legacy_model
 
         if is_legacy_model(directory):
             return None, None
@@ -289,7 +289,7 @@ def load_model(directory):
 
     document, weights = _read_checked(directory)
     if document is None:
-        from ..legacy import read_legacy_model
+        from ._legacy import read_legacy_model
 
         warnings.warn(
             f"{directory} was saved by sklearn-hform 0.1 (format 1, pickle-based weights); "
@@ -328,7 +328,7 @@ def load_model_metadata(directory):
     """
     document, _ = _read_checked(directory)
     if document is None:
-        from ..legacy import read_legacy_metadata
+        from ._legacy import read_legacy_metadata
 
         return read_legacy_metadata(directory)
     return document["metadata"]

@@ -2,14 +2,18 @@
 
 import importlib
 
-__all__ = ["register_estimator", "registered_estimators", "registered_name", "resolve_class"]
+# registered_name and resolve_class serve _folder.py only: not exported.
+__all__ = ["register_estimator", "registered_estimators"]
 
 # Classes by the name written in files. Values are "module:attribute" until
 # first use, so that reading the registry imports no estimator (or torch).
+# They name public paths, which outlive a move between private modules. These
+# strings are the one place this layer refers to the layers above it: by
+# name, resolved only when a file asks for the class.
 _REGISTRY = {
-    "CompositionFractionTransformer": "sklearn_hform.transformer:CompositionFractionTransformer",
-    "FormationEnthalpyRegressor": "sklearn_hform.regressor:FormationEnthalpyRegressor",
-    "CompositionTransformerRegressor": "sklearn_hform.attention_regressor:CompositionTransformerRegressor",
+    "CompositionFractionTransformer": "sklearn_hform.composition:CompositionFractionTransformer",
+    "FormationEnthalpyRegressor": "sklearn_hform.neural_network:FormationEnthalpyRegressor",
+    "CompositionTransformerRegressor": "sklearn_hform.neural_network:CompositionTransformerRegressor",
     "DeepEnsembleRegressor": "sklearn_hform.ensemble:DeepEnsembleRegressor",
 }
 
@@ -19,7 +23,7 @@ def register_estimator(cls=None, *, name=None):
 
     Usable as a class decorator. The class must implement
     ``export_state()`` and ``restore_state(attributes, tensors)`` (every
-    subclass of :class:`~sklearn_hform.base.BaseTorchRegressor` does).
+    subclass of :class:`~sklearn_hform.neural_network.BaseTorchRegressor` does).
 
     Parameters
     ----------

@@ -1,0 +1,26 @@
+"""Thermodynamic stability from predicted formation enthalpies: chemical systems, hulls and screens.
+
+- Chemical systems and their compositions: :func:`parse_chemical_system`,
+  :func:`chemical_systems`, :func:`composition_grid`, :func:`check_step`,
+  :func:`grid_size`.
+- :func:`screen`, the screen ``hform hull`` runs: candidates of a system
+  (:func:`candidate_formulas`) against the hull of its known phases
+  (:func:`known_phases`), with the decomposition energy of each.
+- :func:`screen_grid`: every composition of a grid against the hull of
+  the predictions themselves, with pymatgen (``hform hull --step``).
+- :func:`screen_many`: many systems, locally or on a Dask cluster.
+- Plots: :func:`plot_screen` and :func:`plot_hull`.
+
+Names are imported on first use; pymatgen and matplotlib when a function
+needs them.
+"""
+
+from .._lazy import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "_systems": ("chemical_systems", "check_step", "composition_grid", "grid_size", "parse_chemical_system"),
+    "_grid_screen": ("MAX_GRID", "screen_grid"),
+    "_screen": ("MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"),
+    "_screen_many": ("screen_many",),
+    "_plots": ("MAX_LABELS", "plot_hull", "plot_screen"),
+})

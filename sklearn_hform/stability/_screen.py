@@ -1,0 +1,373 @@
+"""Stability screening: candidates of a chemical system against the hull of its known phases.
+
+For each candidate the model predicts the formation enthalpy ΔHf (with a
+std when it is an ensemble); the candidate's decomposition energy ΔHd is that
+energy minus the convex hull of the *other* phases of the system at its
+composition (Bartel et al., npj Comput. Mater. 6, 97, 2020): negative means
+predicted stable. The reference hull is built from known phases (by default
+the bundled OQMD energies of the system and all its subsystems, elements at
+0), so a screen is a question about new compounds, not about artefacts of a
+composition grid.
+
+The hull is computed once per system: a lower convex hull is the maximum of
+its facets' planes, so the hull energy of all candidates is one matrix
+product. Only a phase that is itself a hull vertex needs a second hull
+without it (for its own ΔHd).
+"""
+
+import itertools
+import math
+from functools import lru_cache, reduce
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"]
+
+#: Largest chemical system screened (number of elements).
+MAX_ELEMENTS = 6
+#: Largest number of candidates screened at once.
+MAX_CANDIDATES = 50_000
+#: Ratio patterns taken from the known compounds with the same number of elements.
+N_PROTOTYPES = {2: 12, 3: 12, 4: 6, 5: 3, 6: 2}
+#: Largest formula unit of a prototype stoichiometry.
+MAX_PROTOTYPE_ATOMS = 20
+
+
+@lru_cache(maxsize=1)
+def _bundled():
+    """Every bundled OQMD compound (outliers dropped), its counts, and the rows of each element set; parsed once."""
+    from ..datasets._oqmd import load_oqmd_hform
+    from ..composition._formula import parse_formula
+
+    frame = load_oqmd_hform().frame[["formula", "formation_enthalpy"]].reset_index(drop=True)
+    amounts = [parse_formula(f) for f in frame["formula"]]
+    by_set = {}
+    for i, a in enumerate(amounts):
+        by_set.setdefault(frozenset(a), []).append(i)
+    return frame, amounts, by_set
+
+
+def _fractions(amounts, elements):
+    rows = np.array([[a.get(e, 0.0) for e in elements] for a in amounts], dtype=np.float64).reshape(-1, len(elements))
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+def _reduced(counts):
+    g = reduce(math.gcd, [int(c) for c in counts if c])
+    return tuple(int(c) // g for c in counts)
+
+
+def _formula(elements, counts):
+    return "".join(f"{e}{c if c > 1 else ''}" for e, c in zip(elements, counts) if c)
+
+
+def known_phases(elements, data=None):
+    """Known phases of a chemical system and of all its subsystems, with their formation enthalpies.
+
+    Parameters
+    ----------
+    elements : sequence of str
+    data : DataFrame, path-like or None, default=None
+        ``None``: the bundled OQMD data (all splits, outliers dropped).
+        Otherwise a table (or CSV file) with columns ``formula`` and
+        ``formation_enthalpy`` (eV/atom), e.g. your own DFT or experimental
+        values. Compounds with elements outside the system are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``formula``, ``formation_enthalpy`` and the atom fraction of each
+        element (``x_<El>``); the lowest energy of each composition, elements
+        included at 0.
+    """
+    from ..composition._formula import parse_formula
+
+    system = frozenset(elements)
+    if data is None:
+        frame, amounts, by_set = _bundled()
+        subsets = (frozenset(c) for k in range(1, len(elements) + 1) for c in itertools.combinations(elements, k))
+        keep = sorted(i for s in subsets for i in by_set.get(s, ()))
+        frame, amounts = frame.iloc[keep], [amounts[i] for i in keep]
+    else:
+        frame = pd.read_csv(data) if not isinstance(data, pd.DataFrame) else data
+        missing = {"formula", "formation_enthalpy"} - set(frame.columns)
+        if missing:
+            raise ValueError(f"known phases need columns 'formula' and 'formation_enthalpy'; missing {sorted(missing)}")
+        amounts = []
+        for i, f in enumerate(frame["formula"]):
+            try:
+                amounts.append(parse_formula(str(f)))
+            except ValueError as exc:
+                raise ValueError(f"known phases, row {i}: {exc}") from None
+        keep = [i for i, a in enumerate(amounts) if set(a) <= system]
+        frame, amounts = frame.iloc[keep], [amounts[i] for i in keep]
+        energy = pd.to_numeric(frame["formation_enthalpy"], errors="coerce")
+        if not np.isfinite(energy).all():
+            raise ValueError("known phases: formation_enthalpy must be finite numbers")
+    x = _fractions(amounts, list(elements)) if amounts else np.zeros((0, len(elements)))
+    table = pd.DataFrame({"formula": frame["formula"].to_numpy(), "formation_enthalpy": frame["formation_enthalpy"]
+                          .to_numpy(dtype=np.float64)})
+    for j, e in enumerate(elements):
+        table[f"x_{e}"] = x[:, j]
+    pure = pd.DataFrame({"formula": list(elements), "formation_enthalpy": 0.0,
+                         **{f"x_{e}": np.eye(len(elements))[:, j] for j, e in enumerate(elements)}})
+    table = pd.concat([pure, table], ignore_index=True)
+    key = table[[f"x_{e}" for e in elements]].round(9).apply(tuple, axis=1)
+    table = table.assign(_key=key).sort_values("formation_enthalpy", kind="stable").drop_duplicates("_key")
+    return table.drop(columns="_key").reset_index(drop=True)
+
+
+@lru_cache(maxsize=8)
+def _prototype_patterns(n_elements):
+    """The most common sorted count patterns of known compounds with ``n_elements`` elements."""
+    _, amounts, _ = _bundled()
+    # Dilute, defect-like cells (Al149Ni) are common in OQMD but are not
+    # the stoichiometries of compounds: formula units above 20 atoms are left out.
+    patterns = pd.Series([
+        p for p in (
+            _reduced(sorted((round(v) for v in a.values()), reverse=True))
+            for a in amounts if len(a) == n_elements and all(abs(v - round(v)) < 1e-9 and v >= 1 for v in a.values())
+        ) if sum(p) <= MAX_PROTOTYPE_ATOMS
+    ])
+    return tuple(patterns.value_counts().index[: N_PROTOTYPES.get(n_elements, 2)])
+
+
+def candidate_formulas(elements, *, max_atoms=8, charge_balanced=True, prototypes=True, grid_step=None):
+    """Candidate compositions of a system and its subsystems (at least two elements each).
+
+    Parameters
+    ----------
+    elements : sequence of str
+    max_atoms : int, default=8
+        Largest formula unit of the charge-balanced candidates.
+    charge_balanced : bool, default=True
+        Compositions that common oxidation states can balance (pymatgen's
+        ``oxi_state_guesses``).
+    prototypes : bool, default=True
+        The count patterns most common among known compounds with as many
+        elements (1:1, 2:1, 3:1, ... for binaries), on every ordering.
+    grid_step : float or None, default=None
+        Add a grid of atom fractions (see
+        :func:`~sklearn_hform.stability.composition_grid`).
+
+    Returns
+    -------
+    list of str
+        Reduced formulas, without duplicates.
+    """
+    from pymatgen.core import Composition
+
+    from ._systems import composition_grid
+
+    seen, out = set(), []
+
+    def add(sub, counts):
+        key = tuple(sorted(zip(sub, _reduced(counts))))
+        if key not in seen:
+            seen.add(key)
+            out.append(_formula(sub, _reduced(counts)))
+
+    for k in range(2, len(elements) + 1):
+        for sub in itertools.combinations(elements, k):
+            if charge_balanced:
+                for counts in itertools.product(range(1, max_atoms + 1), repeat=k):
+                    if sum(counts) <= max_atoms and _reduced(counts) == counts:
+                        if Composition(dict(zip(sub, counts))).oxi_state_guesses(max_sites=-max_atoms):
+                            add(sub, counts)
+            if prototypes:
+                for pattern in _prototype_patterns(k):
+                    for order in set(itertools.permutations(pattern)):
+                        add(sub, order)
+    if grid_step is not None:
+        counts, _ = composition_grid(list(elements), grid_step)
+        for row in counts:
+            present = [j for j, c in enumerate(row) if c]
+            add([elements[j] for j in present], [row[j] for j in present])
+    return out
+
+
+def _display_name(formula):
+    from pymatgen.core import Composition
+
+    return Composition(formula).reduced_formula
+
+
+def _unique_compositions(formulas, elements):
+    """One formula per composition (``LiO3`` and ``Li1O3`` are the same), named as pymatgen reduces it."""
+    from pymatgen.core import Composition
+
+    from ..composition._formula import parse_formula
+
+    out, seen = [], set()
+    for f in formulas:
+        try:
+            amounts = parse_formula(f)  # strict: pymatgen would take "Qq" for a dummy species
+        except ValueError as exc:
+            raise ValueError(f"candidate {f!r} is not a formula: {exc}") from None
+        comp = Composition(amounts)
+        outside = sorted(e for e in amounts if e not in elements)
+        if outside:
+            raise ValueError(f"candidate {f!r} has element(s) {outside} outside {'-'.join(elements)}")
+        if len(comp.elements) < 2:
+            continue  # an element is a reference, not a candidate
+        key = tuple(round(comp.get_atomic_fraction(e), 9) for e in elements)
+        if key not in seen:
+            seen.add(key)
+            out.append(comp.reduced_formula)
+    return out
+
+
+def _lower_hull(x, energy):
+    """Planes (chemical potentials) and vertex indices of the lower hull of points ``x`` (fractions) at ``energy``.
+
+    A lower convex hull is the maximum of its facets' planes, so the hull
+    energy at fractions ``x`` is ``(x @ planes.T).max(axis=1)``.
+    """
+    from scipy.spatial import ConvexHull, QhullError
+
+    k = x.shape[1]
+    # A point far above the centre keeps qhull full-dimensional when the
+    # phases alone are not (a binary with no compound, coplanar phases);
+    # it only ever makes upper facets.
+    top = np.r_[np.full(k - 1, 1.0 / k), energy.max() + 1e3]
+    points = np.vstack([np.c_[x[:, : k - 1], energy], top])
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
+        hull = ConvexHull(points, qhull_options="QJ")
+    planes, vertices = [], []
+    for simplex, normal in zip(hull.simplices, hull.equations):
+        if normal[-2] > -1e-12 or len(x) in simplex:
+            continue  # not a lower facet
+        X_f, E_f = x[simplex], energy[simplex]
+        if abs(np.linalg.det(X_f)) < 1e-12:
+            continue
+        planes.append(np.linalg.solve(X_f, E_f))
+        vertices.append(np.asarray(simplex))
+    return np.array(planes).reshape(-1, k), vertices
+
+
+def _hull_at(x, planes, vertices, ref_x):
+    """Hull energy at each row of ``x``, and the reference phases (index: weight) that make it there."""
+    values = x @ planes.T
+    best = values.argmax(axis=1)
+    weights = []
+    for i, f in enumerate(best):
+        w = np.linalg.lstsq(ref_x[vertices[f]].T, x[i], rcond=None)[0]
+        weights.append({int(v): float(wi) for v, wi in zip(vertices[f], w) if wi > 1e-6})
+    return values[np.arange(len(x)), best], weights
+
+
+def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_atoms=8, grid_step=None):
+    """Screen a chemical system: ΔHf, ΔHd against the known phases, competing phases and P(stable).
+
+    Parameters
+    ----------
+    model : Pipeline
+        Fitted, formulas in, eV/atom out (e.g. ``load_pretrained("best")``).
+        With a calibrated ensemble (``DeepEnsembleRegressor.calibrate``) the
+        std, and so ``p_stable``, are calibrated.
+    system : str or sequence of str
+        E.g. ``"Li-Fe-O"``; at most :data:`MAX_ELEMENTS` elements.
+    candidates : sequence of str or None, default=None
+        Formulas to screen. ``None`` generates them with
+        :func:`candidate_formulas` (charge-balanced and prototype
+        stoichiometries, a grid only with ``grid_step``); the known phases
+        of the system are screened too.
+    known : DataFrame, path-like or None, default=None
+        Known phases, see :func:`known_phases` (default: the bundled OQMD).
+    mode : {"hybrid", "model"}, default="hybrid"
+        ``"hybrid"``: the known phases stay at their known energies and only
+        the candidate is predicted. ``"model"``: the known phases are
+        predicted too (a model-only hull).
+    max_atoms : int, default=8
+    grid_step : float or None, default=None
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, most stable first: ``formula``, ``known``
+        (its known ΔHf or NaN), ``prediction``, ``std`` (for ensembles),
+        ``decomposition_energy`` (ΔHd, eV/atom; < 0 is predicted stable),
+        ``e_above_hull`` (ΔHd clipped at 0), ``competing_phases`` (the
+        phases it would decompose into, with their shares) and
+        ``p_stable`` (the probability that ΔHd < 0 under a Gaussian of the
+        predicted std; NaN without one).
+
+    Raises
+    ------
+    ValueError
+        For a bad system, too many elements or candidates, an unknown
+        ``mode``, or candidates outside the system or unreadable.
+    """
+    from scipy.stats import norm
+
+    from ._systems import parse_chemical_system
+    from ..prediction import predict_formulas
+
+    elements = parse_chemical_system(system)
+    if len(elements) > MAX_ELEMENTS:
+        raise ValueError(f"screening handles systems of up to {MAX_ELEMENTS} elements, not {len(elements)}")
+    if mode not in ("hybrid", "model"):
+        raise ValueError(f"mode must be 'hybrid' or 'model', got {mode!r}")
+    refs = known_phases(elements, known)
+    pure = refs[[f"x_{e}" for e in elements]].to_numpy().max(axis=1) > 1 - 1e-9
+    if candidates is None:
+        candidates = candidate_formulas(elements, max_atoms=max_atoms, grid_step=grid_step)
+        candidates += list(refs["formula"][~pure])
+    candidates = _unique_compositions([str(c) for c in candidates], elements)
+    if not candidates:
+        raise ValueError(f"no candidates to screen in {'-'.join(elements)}")
+    if len(candidates) > MAX_CANDIDATES:
+        raise ValueError(f"{len(candidates):,} candidates, more than the {MAX_CANDIDATES:,} screened at once")
+    table = predict_formulas(model, candidates)
+    if (table["error"] != "").any():
+        bad = table.index[table["error"] != ""][0]
+        raise ValueError(f"candidate {candidates[bad]!r}: {table['error'][bad]}")
+    from ..composition._formula import parse_formula
+
+    amounts = [parse_formula(c) for c in candidates]
+    outside = [c for c, a in zip(candidates, amounts) if not set(a) <= set(elements)]
+    if outside:
+        raise ValueError(f"candidate(s) outside {'-'.join(elements)}: {outside[:5]}")
+    x = _fractions(amounts, elements)
+
+    ref_x = refs[[f"x_{e}" for e in elements]].to_numpy()
+    ref_e = refs["formation_enthalpy"].to_numpy(dtype=np.float64)
+    if mode == "model":
+        ref_e = ref_e.copy()
+        ref_e[~pure] = predict_formulas(model, refs["formula"][~pure].tolist())["prediction"]
+    planes, vertices = _lower_hull(ref_x, ref_e)
+    hull_e, weights = _hull_at(x, planes, vertices, ref_x)
+
+    # A candidate that is itself a hull vertex is judged against the hull of the others.
+    match = {tuple(np.round(r, 9)): i for i, r in enumerate(ref_x)}
+    on_hull = {int(v) for f in vertices for v in f}
+    for i, row in enumerate(x):
+        j = match.get(tuple(np.round(row, 9)))
+        if j is not None and j in on_hull:
+            others = np.delete(np.arange(len(ref_x)), j)
+            p, v = _lower_hull(ref_x[others], ref_e[others])
+            e, w = _hull_at(row[None], p, [others[f] for f in v], ref_x)
+            hull_e[i], weights[i] = e[0], w[0]
+    known_e = np.full(len(x), np.nan)
+    for i, row in enumerate(x):
+        j = match.get(tuple(np.round(row, 9)))
+        if j is not None:
+            known_e[i] = refs["formation_enthalpy"][j]
+
+    out = pd.DataFrame({"formula": candidates, "known": known_e, "prediction": table["prediction"]})
+    if "std" in table:
+        out["std"] = table["std"]
+    out["decomposition_energy"] = out["prediction"] - hull_e
+    out["e_above_hull"] = out["decomposition_energy"].clip(lower=0)
+    names = [_display_name(f) for f in refs["formula"]]
+    out["competing_phases"] = [
+        " + ".join(f"{w:.2f} {names[j]}" for j, w in sorted(ws.items(), key=lambda t: -t[1])) for ws in weights
+    ]
+    std = out["std"].to_numpy() if "std" in out else np.full(len(out), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["p_stable"] = norm.cdf(-out["decomposition_energy"].to_numpy() / std)
+    out["unseen_elements"] = table["unseen_elements"]
+    return out.sort_values(["decomposition_energy", "formula"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,44 @@
+"""Helpers every layer may use: input checks, run records, the paper's published figures.
+
+Nothing here imports another part of the package.
+
+- Input checks shared by the estimators: :func:`check_sample_weight`,
+  :func:`normalized_weights`, :func:`check_finite_target`,
+  :func:`check_hidden_layer_sizes`.
+- The record of how a model or result was made: :func:`run_record`,
+  :func:`hardware`, :func:`cpu_name`, :func:`git_commit`.
+- The figures of Ti et al. (2020) and the other published models this
+  package compares with: :data:`PAPER_ERRORS`, :data:`PAPER_ROWS`,
+  :data:`PUBLISHED_TEST_MAE`, :data:`TABLE_1_LAYERS`, and how to cite them
+  (:data:`CITATION`, :data:`CITATION_BIBTEX`, :data:`ELEMNET_BIBTEX`).
+"""
+
+from ._paper import (
+    CITATION,
+    CITATION_BIBTEX,
+    ELEMNET_BIBTEX,
+    PAPER_ERRORS,
+    PAPER_ROWS,
+    PUBLISHED_TEST_MAE,
+    TABLE_1_LAYERS,
+)
+from ._records import cpu_name, git_commit, hardware, run_record
+from ._validation import check_finite_target, check_hidden_layer_sizes, check_sample_weight, normalized_weights
+
+__all__ = [
+    "CITATION",
+    "CITATION_BIBTEX",
+    "ELEMNET_BIBTEX",
+    "PAPER_ERRORS",
+    "PAPER_ROWS",
+    "PUBLISHED_TEST_MAE",
+    "TABLE_1_LAYERS",
+    "check_finite_target",
+    "check_hidden_layer_sizes",
+    "check_sample_weight",
+    "cpu_name",
+    "git_commit",
+    "hardware",
+    "normalized_weights",
+    "run_record",
+]
