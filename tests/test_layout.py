@@ -145,3 +145,27 @@ def test_modules_of_a_subpackage_are_private():
                     if not p.name.startswith("_") and p.parent.name != "cli")
     # The command modules keep their command's name: they are found by it.
     assert public == []
+
+
+def test_only_the_public_re_export_imports_scikit_learns_private_constraints():
+    # An extension copies what the package and its docs do; none of them may
+    # reach into sklearn.utils._param_validation but the one module that
+    # gives its classes a public name (sklearn_hform.utils).
+    private = "sklearn.utils._param_validation"
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "docs").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
+    importers = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if any(n == private or n.startswith(private + ".") for n in names):
+                importers.append(str(path.relative_to(ROOT)))
+    assert importers == ["sklearn_hform/utils/_constraints.py"]
+    from sklearn.utils import _param_validation
+
+    from sklearn_hform import utils
+
+    # The very classes scikit-learn validates with, not look-alikes.
+    for name in ("HasMethods", "Interval", "Options", "StrOptions"):
+        assert getattr(utils, name) is getattr(_param_validation, name)

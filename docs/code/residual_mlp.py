@@ -2,15 +2,17 @@
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from sklearn_hform.neural_network import BaseTorchRegressor
+from sklearn_hform.neural_network import BaseTorchRegressor, document_training_parameters
 from sklearn_hform.persistence import register_estimator
+from sklearn_hform.utils import Interval
 
 
 class ResidualMLP(nn.Module):
-    static_forward = True  # fixed shapes, no host reads: stacked ensembles and CUDA graphs apply
+    # Fixed shapes, no host reads: stacked ensembles (vmap) and CUDA graphs apply.
+    vmap_safe = True
+    cuda_graph_safe = True
 
     def __init__(self, n_features, width, n_blocks):
         super().__init__()
@@ -28,7 +30,19 @@ class ResidualMLP(nn.Module):
 
 
 @register_estimator  # so that save_model / load_model handle it
+@document_training_parameters()  # the shared training parameters, with this class's defaults
 class ResidualMLPRegressor(BaseTorchRegressor):
+    """A residual MLP over element fractions.
+
+    Parameters
+    ----------
+    width : int, default=128
+        Width of every block.
+    n_blocks : int, default=3
+        Residual blocks (layer norm, linear, ReLU, added to their input).
+    {training_parameters}
+    """
+
     _parameter_constraints = {
         "width": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_blocks": [Interval(numbers.Integral, 0, None, closed="left")],

@@ -3,6 +3,8 @@
 What :class:`~sklearn_hform.neural_network.BaseTorchRegressor` trains
 through, and nothing that knows about estimators:
 
+- ``_capabilities.py``: what a module declares the engine may do with it
+  (``vmap_safe``, ``cuda_graph_safe``): :func:`module_capability`.
 - ``_devices.py``: the accepted ``device`` spellings and ``"auto"``.
 - ``_schedules.py``: learning-rate schedules (:class:`WarmupCosine`).
 - ``_seeding.py``: weight initialisation and dropout from the fit's own
@@ -24,6 +26,7 @@ imported on first use.
 from .._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "_capabilities": ("CAPABILITIES", "module_capability"),
     "_devices": ("DEVICE_FORMS", "check_device", "cuda_visible", "resolve_device"),
     "_schedules": ("WarmupCosine",),
     "_seeding": ("fit_generator_layers", "initialize_parameters", "use_generator"),

@@ -22,6 +22,8 @@ import warnings
 
 import torch
 
+from ._capabilities import module_capability
+
 __all__ = ["CudaGraphStep", "graphs_possible"]
 
 #: Eager steps on a side stream before capture (lets cuBLAS and the
@@ -30,11 +32,16 @@ WARMUP_STEPS = 3
 
 
 def graphs_possible(net):
-    """Whether ``net`` (a :class:`~sklearn_hform._training.TensorNet`) may capture its training step."""
+    """Whether ``net`` (a :class:`~sklearn_hform._training.TensorNet`) may capture its training step.
+
+    It may when it is asked to (``cuda_graphs``), trains on CUDA and its
+    module declares ``cuda_graph_safe`` (see
+    :mod:`sklearn_hform._training._capabilities`).
+    """
     return (
         bool(getattr(net, "cuda_graphs", False))
         and torch.device(net.device).type == "cuda"
-        and bool(getattr(net.module_, "static_forward", False))
+        and module_capability(net.module_, "cuda_graph_safe")
     )
 
 

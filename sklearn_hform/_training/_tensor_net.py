@@ -48,7 +48,7 @@ class TensorNet(NeuralNetRegressor):
     cuda_graphs : bool, default=False
         On CUDA, replay full batches' training steps from a captured graph
         (:mod:`sklearn_hform._training._cuda_graphs`) when the module declares
-        ``static_forward`` and no callback acts on single steps. Needs an
+        ``cuda_graph_safe`` and no callback acts on single steps. Needs an
         optimiser built with ``capturable=True``.
     """
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ._batching import TensorBatches, TensorData
+from ._capabilities import module_capability
 from ._tensor_net import TensorNet
 
 __all__ = ["StackedBatches", "StackedData", "StackedModule", "StackedNet"]
@@ -51,7 +52,9 @@ class StackedModule(nn.Module):
         # Kept out of the module tree: it only lends its forward to vmap.
         self.template = [copy.deepcopy(modules[0]).to("meta")]
         self.n_members = len(modules)
-        self.static_forward = bool(getattr(modules[0], "static_forward", False))
+        # Vmapped already; whether its step may be captured is the members' say.
+        self.vmap_safe = True
+        self.cuda_graph_safe = module_capability(modules[0], "cuda_graph_safe")
 
     def train(self, mode=True):
         self.template[0].train(mode)

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._constraints import StrOptions
 from ._atom_fractions import as_formula_array, fraction_matrix
 from ._formula import ATOMIC_NUMBER, element_columns
 

@@ -7,11 +7,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..neural_network._mlp import FormationEnthalpyRegressor
-from ..utils._validation import check_finite_target, check_sample_weight
+from ..utils._constraints import HasMethods, Interval
+from ..utils._validation import check_finite_target, validate_fit_inputs
 
 __all__ = ["DeepEnsembleRegressor"]
 
@@ -48,10 +48,11 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
         reproducible (within the determinism of the members).
     n_jobs : int or None, default=None
         Members fitted in parallel through :mod:`joblib`, when they are not
-        trained as one stacked model (members of this package's networks with a
-        static forward pass, e.g. :class:`FormationEnthalpyRegressor` without a
-        validation split or extra callbacks, are: all of them in one
-        batched fit, see :func:`~sklearn_hform.neural_network.fit_stacked`).
+        trained as one stacked model (members of this package's networks
+        whose module declares ``vmap_safe``, e.g.
+        :class:`FormationEnthalpyRegressor` without a validation split or
+        extra callbacks, are: all of them in one batched fit, see
+        :func:`~sklearn_hform.neural_network.fit_stacked`).
         ``None`` means 1 unless in a :func:`joblib.parallel_config` context;
         -1 means all processors. Members of this package draw all their randomness from
         generators of their own, so seeded ensembles are reproducible with
@@ -148,29 +149,9 @@ class DeepEnsembleRegressor(RegressorMixin, BaseEstimator):
             warnings.warn("warm_start=True without increasing n_estimators fits no new member", UserWarning,
                           stacklevel=2)
             return self
-        # validate_data describes the new X in n_features_in_ and
-        # feature_names_in_ before any check can fail; a warm start that
-        # fails leaves the fitted ensemble as it was.
-        described = ("n_features_in_", "feature_names_in_")
-        before = {name: getattr(self, name) for name in described if hasattr(self, name)}
-        try:
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
-            if kept and X.shape[1] != before["n_features_in_"]:
-                raise ValueError(f"warm_start: the members take {before['n_features_in_']} features, "
-                                 f"X has {X.shape[1]}")
-            # Flatten here so the warning about a column y is given once, not
-            # by every member.
-            y = column_or_1d(y, warn=True).astype(np.float64)
-            check_finite_target(y)
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        except BaseException:
-            if kept:
-                for name in described:
-                    if name in before:
-                        setattr(self, name, before[name])
-                    elif hasattr(self, name):
-                        delattr(self, name)
-            raise
+        # Flattened here, so the warning about a column y is given once, not by every member.
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, dtype=[np.float64, np.float32],
+                                                  warm=bool(kept), takes="the members take")
         rng = check_random_state(self.random_state)
         base = self._base_estimator()
         seeded = "random_state" in base.get_params(deep=False)

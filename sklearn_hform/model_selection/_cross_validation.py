@@ -92,8 +92,8 @@ def _fit_folds(estimator, pre, final, X, y, folds, sample_weight):
     if not can_stack(members, n_features):
         raise _Declined(
             f"sklearn_hform.neural_network.can_stack refuses these {type(final).__name__} settings (stacking "
-            "needs no validation split or early stopping, no warm start, only stackable callbacks and a "
-            "network with static_forward)"
+            "needs no validation split or early stopping, no warm start, only stackable callbacks, no "
+            "override of fit or build_net, and a module that declares vmap_safe)"
         )
     fit_stacked(members, Xt, y, [train for train, _ in folds], sample_weight)
     fit_time = (time.perf_counter() - t0) / len(folds)

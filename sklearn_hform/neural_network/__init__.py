@@ -8,7 +8,9 @@
   parameters (:data:`TRAINING_PARAMETERS`, :data:`OPTIMIZERS`,
   :data:`LOSSES`, :data:`LR_SCHEDULES`, :data:`PREDICT_PRECISIONS`),
   validation, seeding, ``fit`` and ``predict``. A new network is one
-  subclass (see the developer guide).
+  subclass (see the developer guide), its docstring completed with the
+  shared training parameters (:data:`TRAINING_PARAMETER_DOCS`) by
+  :func:`document_training_parameters`.
 - Layers torch lacks: :class:`GeneratorDropout`.
 - Many networks of one class trained as one vmapped model:
   :func:`fit_stacked`, :func:`can_stack`.
@@ -28,6 +30,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_layers": ("GeneratorDropout",),
     "_mlp_module": ("FractionMLP",),
     "_attention_module": ("ElementAttentionNet",),
+    "_parameter_docs": ("TRAINING_PARAMETER_DOCS", "document_training_parameters"),
     "_base": ("BaseTorchRegressor", "LOSSES", "LR_SCHEDULES", "OPTIMIZERS", "PREDICT_PRECISIONS",
               "TRAINING_PARAMETERS"),
     "_mlp": ("FormationEnthalpyRegressor",),

@@ -3,9 +3,10 @@
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._constraints import Interval, StrOptions
 from ._base import BaseTorchRegressor
+from ._parameter_docs import document_training_parameters
 
 __all__ = ["CompositionTransformerRegressor", "ELEMENT_EMBEDDINGS"]
 
@@ -22,6 +23,12 @@ def _check_non_negative(X):
                          f"row {row}, column {col} is {float(X[row, col])!r}")
 
 
+@document_training_parameters(notes={
+    "mixed_precision": "Here the encoder runs under autocast and the head stays float32: about 1.6x faster on "
+                       "CPUs with AVX512-BF16 or AMX.",
+    "cuda_graphs": "Kept for the shared interface: this network's token count depends on the batch, so its "
+                   "module declares no cuda_graph_safe and its steps are never captured.",
+})
 class CompositionTransformerRegressor(BaseTorchRegressor):
     """Transformer encoder over the elements of each composition, a scikit-learn regressor.
 
@@ -56,34 +63,7 @@ class CompositionTransformerRegressor(BaseTorchRegressor):
         are learned. Columns are read as elements from ``feature_names_in_``
         when those are element symbols, otherwise as H, He, Li, ... in
         order (the columns of ``CompositionFractionTransformer``).
-    optimizer : {"rmsprop", "adam", "adamw"}, default="adamw"
-    lr : float, default=7e-4
-    lr_schedule : {"cosine", "warmup_cosine", "constant"}, default="warmup_cosine"
-    weight_decay : float, default=1e-4
-    mixed_precision : bool, default=False
-        Run the encoder under bfloat16 autocast (the head stays float32);
-        about 1.6x faster on CPUs with AVX512-BF16 or AMX.
-    predict_precision : {"float32", "bfloat16"}, default="float32"
-        The arithmetic of ``predict``: float32 from the stored weights, the
-        same on every CPU, thread count and batch (to about 1e-6 eV/atom),
-        whatever ``mixed_precision`` trained with; ``"bfloat16"`` predicts
-        under autocast, faster on CPUs with bfloat16 hardware but with
-        digits that depend on the processor and on the other rows.
-    cuda_graphs : bool, default=True
-        Kept for the shared interface: this network's token count depends
-        on the batch, so its steps are never captured as CUDA graphs.
-    loss : {"l1", "mse"}, default="l1"
-    batch_size : int, default=512
-    max_epochs : int, default=40
-    validation_fraction : float or None, default=None
-    n_iter_no_change : int or None, default=None
-    callbacks : list of (str, skorch Callback) or None, default=None
-    warm_start : bool, default=False
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-    device : str, default="auto"
-        See :class:`~sklearn_hform.neural_network.BaseTorchRegressor` for the
-        training parameters, which every network of the package shares.
+    {training_parameters}
 
     Attributes
     ----------

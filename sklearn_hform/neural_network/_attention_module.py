@@ -112,6 +112,10 @@ class ElementAttentionNet(nn.Module):
 
     #: Parameters that autocast casts to bfloat16 before use.
     autocast_prefixes = ("encoder.",)
+    #: The token count of a batch is read from the device (``.max()``) and
+    #: sets the padded shape: no vmap over members, no captured step.
+    vmap_safe = False
+    cuda_graph_safe = False
 
     def __init__(self, n_features, d_model, n_heads, n_layers, dim_feedforward, dropout=0.0):
         super().__init__()

@@ -12,12 +12,13 @@ from abc import ABCMeta, abstractmethod
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._training._devices import check_device, cuda_visible, resolve_device
 from ..persistence._module_state import ModuleStateMixin
-from ..utils._validation import check_finite_target, check_sample_weight, normalized_weights
+from ..utils._constraints import Interval, StrOptions
+from ..utils._validation import normalized_weights, validate_fit_inputs
+from ._parameter_docs import document_training_parameters
 
 __all__ = ["BaseTorchRegressor", "LOSSES", "LR_SCHEDULES", "OPTIMIZERS", "PREDICT_PRECISIONS", "TRAINING_PARAMETERS"]
 
@@ -31,6 +32,7 @@ LR_SCHEDULES = ("cosine", "warmup_cosine", "constant")
 PREDICT_PRECISIONS = ("float32", "bfloat16")
 
 
+@document_training_parameters()
 class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for torch regressors: subclass it and implement :meth:`build_module`.
 
@@ -40,62 +42,26 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
     signature), passes the latter to ``super().__init__`` and returns a
     fresh :class:`torch.nn.Module` from :meth:`build_module`. The module maps
     a float32 batch of shape ``(n, n_features)`` to ``(n,)`` (or ``(n, 1)``).
+    Decorate the subclass with :func:`document_training_parameters` and put
+    the line ``{training_parameters}`` in its ``Parameters`` section to
+    document the training parameters with its own defaults.
+
+    The trainer contract (the developer guide's "The trainer contract"
+    tells it in full): a network provides :meth:`build_module`, optionally
+    :meth:`initialize_module`, and on its module the flags ``vmap_safe``
+    and ``cuda_graph_safe`` and the tuple ``autocast_prefixes``; layers that
+    draw random numbers declare ``uses_fit_generator``. A single fit
+    (:meth:`fit`) and many networks trained as one
+    (:func:`~sklearn_hform.neural_network.fit_stacked`) both go through
+    :meth:`validate_fit_data`, :meth:`fit_seed`, :meth:`initial_module`
+    (:meth:`build_module`, :meth:`initialize_module`), :meth:`net_kwargs`
+    (:meth:`build_callbacks`) and :meth:`set_fitted_module`. :meth:`fit`
+    and :meth:`build_net` belong to the single fit alone: a class that
+    overrides either is trained one network at a time.
 
     Parameters
     ----------
-    optimizer : {"rmsprop", "adam", "adamw"}
-    lr : float
-        Initial learning rate.
-    lr_schedule : {"cosine", "warmup_cosine", "constant"}
-        ``"cosine"`` decays the learning rate to 0 over ``max_epochs``
-        epochs, one step per epoch; ``"warmup_cosine"`` first raises it
-        linearly over the first 5 % of the epochs (at least one), the
-        usual start for attention networks trained with Adam.
-    weight_decay : float
-        L2 penalty (decoupled for ``"adamw"``).
-    mixed_precision : bool
-        Train the module under bfloat16 autocast (float32 accumulation).
-    predict_precision : {"float32", "bfloat16"}
-        The arithmetic of :meth:`predict`. ``"float32"`` computes from the
-        stored weights in float32 whatever the training precision, so a
-        prediction does not depend on the CPU, its threads or the other rows
-        predicted with it (to about 1e-6 eV/atom); ``"bfloat16"`` predicts
-        under bfloat16 autocast, faster where the CPU has bfloat16 hardware,
-        with digits that differ between processors and batches.
-    cuda_graphs : bool
-        On CUDA, capture the training step once as a CUDA graph and replay
-        it for every full batch, when the network's forward pass is static
-        and no callback acts on single batches (see
-        :mod:`sklearn_hform._training._cuda_graphs`); ``False`` always steps
-        eagerly. No effect on other devices.
-    loss : {"l1", "mse"}
-        Training loss.
-    batch_size : int
-        Rows per gradient step.
-    max_epochs : int
-        Passes over the training rows.
-    validation_fraction : float or None
-        Share of the training rows held out to measure ``valid_loss`` each
-        epoch. ``None`` trains on all rows.
-    n_iter_no_change : int or None
-        With a validation fraction: stop when ``valid_loss`` has not
-        improved for this many epochs and restore the best weights.
-    callbacks : list of (str, skorch Callback) or None
-        Extra skorch callbacks, run after the built-in schedule and early
-        stopping.
-    warm_start : bool
-        When the estimator is already fitted (or was loaded), continue
-        training its network instead of starting from fresh weights: the
-        way to fine-tune a pretrained model on new data. The schedule and
-        the optimiser start afresh.
-    random_state : int, RandomState instance or None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split, through a generator of the fit's own.
-    verbose : int
-        ``> 0`` prints skorch's per-epoch table.
-    device : str
-        ``"auto"`` (CUDA when torch sees a GPU, else CPU), ``"cpu"``,
-        ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    {training_parameters}
 
     Attributes
     ----------
@@ -214,8 +180,39 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
             callbacks.append(("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True)))
         return callbacks + list(self.callbacks or [])
 
+    def net_kwargs(self, device, seed, generator):
+        """The keyword arguments of the skorch net that trains this estimator's module.
+
+        The one place the training parameters become the net's settings:
+        :meth:`build_net` (a single fit) and
+        :func:`~sklearn_hform.neural_network.fit_stacked` (many networks as
+        one) both build their net from it, so an override changes both.
+
+        Parameters
+        ----------
+        device : str
+            Resolved training device.
+        seed : int
+            The fit's seed (of the validation split and of
+            :meth:`build_callbacks`); a stacked fit passes its first member's.
+        generator : torch.Generator or list of torch.Generator
+            On ``device``; draws the shuffles (one per member in a stacked fit).
+
+        Returns
+        -------
+        dict
+            The arguments of :func:`~sklearn_hform._training.make_net` but
+            the module and ``net_class``.
+        """
+        return dict(
+            optimizer=self.optimizer, loss=self.loss, lr=self.lr, weight_decay=self.weight_decay,
+            batch_size=self.batch_size, max_epochs=self.max_epochs, validation_fraction=self.validation_fraction,
+            seed=seed, generator=generator, callbacks=self.build_callbacks(seed), device=device,
+            verbose=self.verbose, mixed_precision=self.mixed_precision, cuda_graphs=self.cuda_graphs,
+        )
+
     def build_net(self, module, device, seed, generator):
-        """The skorch net that trains ``module``.
+        """The skorch net that trains ``module`` in a single fit, built from :meth:`net_kwargs`.
 
         Parameters
         ----------
@@ -234,12 +231,7 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         """
         from .._training._tensor_net import make_net
 
-        return make_net(
-            module, optimizer=self.optimizer, loss=self.loss, lr=self.lr, weight_decay=self.weight_decay,
-            batch_size=self.batch_size, max_epochs=self.max_epochs, validation_fraction=self.validation_fraction,
-            seed=seed, generator=generator, callbacks=self.build_callbacks(seed), device=device,
-            verbose=self.verbose, mixed_precision=self.mixed_precision, cuda_graphs=self.cuda_graphs,
-        )
+        return make_net(module, **self.net_kwargs(device, seed, generator))
 
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X`` and ``y``.
@@ -281,28 +273,8 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         self._validate_params()
         check_device(self.device)
         warm = self.warm_start and hasattr(self, "module_")
-        # validate_data describes the new X in n_features_in_ and
-        # feature_names_in_ (setting or deleting the names) before any check
-        # can fail; a warm start that fails leaves the fitted model as it was.
-        described = ("n_features_in_", "feature_names_in_")
-        kept = {name: getattr(self, name) for name in described if hasattr(self, name)} if warm else None
-        try:
-            X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True, multi_output=True)
-            if warm and X.shape[1] != kept["n_features_in_"]:
-                raise ValueError(f"warm_start: the fitted network takes {kept['n_features_in_']} features, "
-                                 f"X has {X.shape[1]}")
-            y = column_or_1d(y, warn=True).astype(np.float64)
-            check_finite_target(y)
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        except BaseException:
-            if warm:
-                for name in described:
-                    if name in kept:
-                        setattr(self, name, kept[name])
-                    elif hasattr(self, name):
-                        delattr(self, name)
-            raise
-        return X, y, sample_weight
+        return validate_fit_inputs(self, X, y, sample_weight, dtype=[np.float32, np.float64], warm=warm,
+                                   takes="the fitted network takes")
 
     def fit_seed(self):
         """The seed of a fit, drawn from ``random_state``: weights from it, shuffles from it + 1."""

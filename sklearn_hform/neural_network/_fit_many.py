@@ -14,7 +14,9 @@ can.
 
 import numpy as np
 import torch
+from skorch.callbacks import LRScheduler
 
+from .._training._capabilities import module_capability
 from .._training._devices import resolve_device
 from .._training._seeding import use_generator
 from .._training._tensor_net import make_net
@@ -26,6 +28,17 @@ __all__ = ["can_stack", "fit_stacked"]
 
 # Parameters that may differ between the members of one stacked fit.
 _MEMBER_PARAMETERS = ("random_state",)
+# Hooks of a single fit that a stacked fit cannot run: it trains every member
+# in one net of its own, so an override of these would be skipped, silently.
+_SINGLE_FIT_HOOKS = ("fit", "build_net")
+
+
+def _stackable_callback(callback):
+    # An epoch schedule acts on the one optimiser every member shares, as it
+    # would on each member's own; anything else must say it copes.
+    if isinstance(callback, LRScheduler) and callback.step_every == "epoch":
+        return True
+    return bool(getattr(callback, "stackable", False))
 
 
 def _same(a, b):
@@ -44,13 +57,15 @@ def can_stack(estimators, n_features):
     """Whether :func:`fit_stacked` can train ``estimators`` as one model.
 
     They must be unfitted (or not warm-starting) instances of one subclass
-    of :class:`~sklearn_hform.neural_network.BaseTorchRegressor` that keeps
-    the base class's training, with equal parameters except
-    ``random_state``, no validation split or early stopping, no callbacks
-    but ones that declare ``stackable = True`` (as
-    :class:`~sklearn_hform.neural_network.EpochProgress`), and a network
-    that declares ``static_forward = True`` (a fixed sequence of tensor
-    operations, as :class:`~sklearn_hform.neural_network.FractionMLP`).
+    of :class:`~sklearn_hform.neural_network.BaseTorchRegressor` that
+    overrides neither ``fit`` nor ``build_net`` (the hooks of a single fit
+    alone), with equal parameters except ``random_state``, no validation
+    split or early stopping, a net whose callbacks
+    (:meth:`~sklearn_hform.neural_network.BaseTorchRegressor.net_kwargs`)
+    are epoch-stepped learning-rate schedules or declare ``stackable =
+    True`` (as :class:`~sklearn_hform.neural_network.EpochProgress`), and a
+    module that declares ``vmap_safe = True`` (as
+    :class:`~sklearn_hform.neural_network.FractionMLP`).
 
     Parameters
     ----------
@@ -65,12 +80,10 @@ def can_stack(estimators, n_features):
     if not isinstance(first, BaseTorchRegressor) or len(estimators) < 2:
         return False
     cls = type(first)
-    if cls.build_net is not BaseTorchRegressor.build_net or cls.build_callbacks is not BaseTorchRegressor.build_callbacks:
+    if any(getattr(cls, hook) is not getattr(BaseTorchRegressor, hook) for hook in _SINGLE_FIT_HOOKS):
         return False
     params = first.get_params(deep=False)
     if params["validation_fraction"] is not None or params["warm_start"]:
-        return False
-    if any(not getattr(cb, "stackable", False) for _, cb in params["callbacks"] or []):
         return False
     for other in estimators[1:]:
         if type(other) is not cls:
@@ -80,12 +93,20 @@ def can_stack(estimators, n_features):
             return False
     try:
         first._validate_params()
+        # Seed 0 and no generator stand in for the fit's: only which
+        # callbacks the net gets is asked, and fit_seed would draw from a
+        # RandomState instance the caller owns.
+        kwargs = first.net_kwargs(resolve_device(first.device), 0, None)
         # Only the architecture is asked about; fresh_module builds it
         # without drawing from the caller's random stream.
         module = first.fresh_module(n_features)
     except (ValueError, TypeError):
         return False
-    return bool(getattr(module, "static_forward", False))
+    if kwargs.get("validation_fraction") is not None:
+        return False
+    if not all(_stackable_callback(cb) for _, cb in kwargs.get("callbacks") or []):
+        return False
+    return module_capability(module, "vmap_safe")
 
 
 def fit_stacked(estimators, X, y, index_sets, sample_weight=None):
@@ -138,12 +159,9 @@ def fit_stacked(estimators, X, y, index_sets, sample_weight=None):
     modules = [e.initial_module(n_features, s) for e, s in zip(estimators, seeds)]
     stacked = StackedModule(modules)
     generators = [torch.Generator(device=device).manual_seed(s + 1) for s in seeds]
-    net = make_net(
-        stacked, optimizer=first.optimizer, loss=first.loss, lr=first.lr, weight_decay=first.weight_decay,
-        batch_size=first.batch_size, max_epochs=first.max_epochs, validation_fraction=None, seed=seeds[0],
-        generator=generators, callbacks=first.build_callbacks(seeds[0]), device=device, verbose=first.verbose,
-        mixed_precision=first.mixed_precision, cuda_graphs=first.cuda_graphs, net_class=StackedNet,
-    )
+    # The same hook as a single fit's build_net: one member's settings stand
+    # for all (can_stack checked they are equal), each member its own shuffles.
+    net = make_net(stacked, **first.net_kwargs(device, seeds[0], generators), net_class=StackedNet)
     net.set_params(iterator_train=StackedBatches)
     data = StackedData(X.astype(np.float32, copy=False), y.astype(np.float32), rows, weights, device)
     with use_generator(stacked.template[0], generators[0]):

@@ -2,14 +2,23 @@
 
 import numbers
 
-from sklearn.utils._param_validation import Interval
 
+from ..utils._constraints import Interval
 from ..utils._validation import check_hidden_layer_sizes
 from ._base import BaseTorchRegressor
+from ._parameter_docs import document_training_parameters
 
 __all__ = ["FormationEnthalpyRegressor"]
 
 
+@document_training_parameters(notes={
+    "optimizer": "The paper uses RMSprop.",
+    "mixed_precision": "Here the hidden layers compute in bfloat16 and the output layer in float32: about twice "
+                       "as fast on CPUs with AVX512-BF16 or AMX and on recent GPUs at large batch sizes; see the "
+                       "docs for its effect on accuracy.",
+    "cuda_graphs": "Several times faster for this small network.",
+    "loss": "The paper reports and minimises the MAE.",
+})
 class FormationEnthalpyRegressor(BaseTorchRegressor):
     """ElemNet-style fully connected network, a scikit-learn regressor.
 
@@ -35,62 +44,7 @@ class FormationEnthalpyRegressor(BaseTorchRegressor):
         (where Table 1 places it). The paper does not give the rate; 0 is
         the default because, for the training budgets this package targets,
         every rate tried made the test error worse (see the docs).
-    optimizer : {"rmsprop", "adam", "adamw"}, default="rmsprop"
-        The paper uses RMSprop.
-    lr : float, default=3e-3
-        Initial learning rate.
-    lr_schedule : {"cosine", "warmup_cosine", "constant"}, default="cosine"
-        ``"cosine"`` decays the learning rate to 0 over ``max_epochs``
-        epochs, one step per epoch; ``"warmup_cosine"`` first raises it
-        over the first 5 % of the epochs.
-    weight_decay : float, default=0.0
-        L2 penalty (decoupled for ``"adamw"``).
-    mixed_precision : bool, default=False
-        Compute the hidden layers in bfloat16 (float32 accumulation, float32
-        output layer). About twice as fast on CPUs with AVX512-BF16 or AMX
-        and on recent GPUs at large batch sizes; see the docs for its effect
-        on accuracy.
-    predict_precision : {"float32", "bfloat16"}, default="float32"
-        The arithmetic of ``predict``: float32 from the stored weights, the
-        same on every CPU, thread count and batch (to about 1e-6 eV/atom),
-        whatever ``mixed_precision`` trained with; ``"bfloat16"`` predicts
-        under autocast, faster on CPUs with bfloat16 hardware but with
-        digits that depend on the processor and on the other rows.
-    cuda_graphs : bool, default=True
-        On CUDA, capture the training step once as a CUDA graph and replay
-        it for every full batch (several times faster for this small
-        network); ``False`` steps eagerly. No effect on the CPU.
-    loss : {"l1", "mse"}, default="l1"
-        Training loss; the paper reports and minimises the MAE.
-    batch_size : int, default=1024
-        Rows per gradient step.
-    max_epochs : int, default=100
-        Passes over the training rows.
-    validation_fraction : float or None, default=None
-        Share of the training rows held out to measure ``valid_loss`` each
-        epoch (a random split). ``None`` trains on all rows.
-    n_iter_no_change : int or None, default=None
-        With a validation fraction: stop when ``valid_loss`` has not improved
-        for this many epochs and restore the best weights. ``None`` never
-        stops early.
-    callbacks : list of (str, skorch Callback) or None, default=None
-        Extra skorch callbacks for the net, e.g. a checkpoint or a custom
-        per-epoch score; they run after the built-in learning-rate schedule
-        and early stopping.
-    warm_start : bool, default=False
-        Continue training the fitted (or loaded) network instead of starting
-        from fresh weights: fine-tuning a pretrained model on your own data.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, shuffling and the validation
-        split through a generator of the fit's own (torch's global generator
-        is left alone). With a fixed seed two fits on the CPU give identical
-        predictions, also when run in parallel threads.
-    verbose : int, default=0
-        ``> 0`` prints skorch's per-epoch table.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when torch sees a GPU, else on the CPU;
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` force it. The fitted
-        network predicts on the device recorded in ``device_``.
+    {training_parameters}
 
     Attributes
     ----------

@@ -36,11 +36,12 @@ class FractionMLP(nn.Module):
     #: stored that way without changing any output.
     autocast_prefixes = ("hidden.",)
     #: The forward pass is a fixed sequence of tensor operations (no shapes
-    #: that depend on the data, no reads back to the host): K copies can be
-    #: trained as one batched model
+    #: that depend on the data, no reads back to the host), so both fast
+    #: paths apply: K copies trained as one vmapped model
     #: (:func:`~sklearn_hform.neural_network.fit_stacked`) and the step
     #: captured as a CUDA graph (:mod:`sklearn_hform._training._cuda_graphs`).
-    static_forward = True
+    vmap_safe = True
+    cuda_graph_safe = True
 
     def __init__(self, n_features, hidden_layer_sizes, dropout=0.0):
         super().__init__()
