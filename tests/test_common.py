@@ -5,7 +5,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_hform import (CompositionFractionTransformer, CompositionTransformerRegressor, DeepEnsembleRegressor,
                            FormationEnthalpyRegressor)
-from sklearn_hform.neural_network import BaseTorchRegressor
+# The package's table of expected failures by capability, which
+# check_network_estimator uses too: one home for both.
+from sklearn_hform.estimator_checks import expected_failed_checks
 
 # Small, fast settings: the checks fit dozens of times on tiny data.
 FAST = dict(max_epochs=30, batch_size=32, lr=1e-2, device="cpu")
@@ -16,33 +18,6 @@ ESTIMATORS = [
     ResidualMLPRegressor(width=32, n_blocks=2, **FAST),
     CompositionTransformerRegressor(d_model=16, n_heads=2, n_layers=1, dim_feedforward=32, **FAST),
 ]
-
-
-def trains_by_weighted_sgd(estimator):
-    """Whether ``estimator`` fits by minibatch SGD on sample-weighted losses.
-
-    True for a network of the package's trainer (a subclass of
-    ``BaseTorchRegressor``, whatever its name) and for an estimator whose
-    ``estimator`` parameter is one (an ensemble of them).
-    """
-    if isinstance(estimator, BaseTorchRegressor):
-        return True
-    inner = estimator.get_params(deep=False).get("estimator")
-    return inner is not None and trains_by_weighted_sgd(inner)
-
-
-# (capability, the checks it fails, why): expected failures follow from what
-# an estimator does, not from what it is called.
-CAPABILITY_FAILURES = [
-    (trains_by_weighted_sgd, ("check_sample_weight_equivalence_on_dense_data",),
-     "stochastic gradient descent visits a row of weight 2 once per epoch with a doubled loss, "
-     "not twice with the same loss: the fits differ as any two SGD runs do"),
-]
-
-
-def expected_failed_checks(estimator):
-    """The checks ``estimator`` is expected to fail, each with its reason, from its capabilities."""
-    return {check: reason for applies, checks, reason in CAPABILITY_FAILURES if applies(estimator) for check in checks}
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

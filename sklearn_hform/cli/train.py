@@ -1,6 +1,7 @@
 """``hform train``: train a network on a CSV file of formulas and a target, and save it."""
 
 import hashlib
+import importlib
 import time
 import warnings
 from pathlib import Path
@@ -31,7 +32,13 @@ EPILOG = (
     "  hform train small.csv --target dH -o tuned --init best --epochs 50 --lr 3e-4   # fine-tuning"
 )
 #: Options that describe an architecture, which --init keeps.
-ARCHITECTURE_OPTIONS = ("--hidden", "--ensemble", "--optimizer")
+ARCHITECTURE_OPTIONS = ("--hidden", "--ensemble", "--optimizer", "--network")
+#: The networks of the package that --network names, as "module:Class" (imported only when chosen).
+#: Installed packages add theirs through the entry point group sklearn_hform.networks.
+BUILTIN_NETWORKS = {
+    "mlp": "sklearn_hform.neural_network:FormationEnthalpyRegressor",
+    "transformer": "sklearn_hform.neural_network:CompositionTransformerRegressor",
+}
 
 
 def _hidden_sizes(text):
@@ -60,6 +67,10 @@ def add_arguments(parser):
     defaults = FormationEnthalpyRegressor().get_params()
     parser.add_argument("--epochs", type=positive_int, default=defaults["max_epochs"],
                         help=f"training epochs (default: {defaults['max_epochs']})")
+    parser.add_argument("--network", default="mlp", metavar="NAME",
+                        help=f"the network to train: {', '.join(BUILTIN_NETWORKS)}, or the name of a network an "
+                        "installed package offers through the entry point group sklearn_hform.networks "
+                        "(default: mlp, the paper's network)")
     parser.add_argument("--hidden", type=_hidden_sizes, default=defaults["hidden_layer_sizes"], metavar="W1,W2,...",
                         help=f"hidden layer widths (default: {','.join(map(str, defaults['hidden_layer_sizes']))})")
     parser.add_argument("--lr", type=float, default=defaults["lr"],
@@ -80,6 +91,30 @@ def add_arguments(parser):
                         "'best' or a folder) instead of random weights; its architecture is kept")
     parser.add_argument("--force", action="store_true", help="replace a model already in the output directory")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+def _network_class(name):
+    """The estimator class ``--network NAME`` names: a built-in network or an installed package's."""
+    from ..neural_network._base import BaseTorchRegressor
+    from ..persistence._registry import load_network_entry_point, network_entry_points
+
+    if name in BUILTIN_NETWORKS:
+        module, _, attribute = BUILTIN_NETWORKS[name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
+    installed = network_entry_points()
+    if name not in installed:
+        raise CommandError(f"--network {name}: no such network; built in: {', '.join(BUILTIN_NETWORKS)}; "
+                           f"installed: {', '.join(sorted(installed)) or 'none'}")
+    try:
+        # Registered too, so that save_model can write it and load_model build it.
+        cls = load_network_entry_point(name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise CommandError(f"--network {name} ({installed[name]}): {exc}") from None
+    if not issubclass(cls, BaseTorchRegressor):
+        # The training options below are BaseTorchRegressor's parameters.
+        raise CommandError(f"--network {name} ({installed[name]}) is not a subclass of "
+                           "sklearn_hform.neural_network.BaseTorchRegressor")
+    return cls
 
 
 def _check_output(out, force):
@@ -106,7 +141,6 @@ def run(args):
     from ..composition._formula import FormulaError
     from ..composition._fraction_transformer import CompositionFractionTransformer
     from ..ensemble._deep_ensemble import DeepEnsembleRegressor
-    from ..neural_network._mlp import FormationEnthalpyRegressor
     from ..persistence._folder import save_model
     from ..utils._records import run_record
 
@@ -115,6 +149,9 @@ def run(args):
     fixed = [f for f in ARCHITECTURE_OPTIONS if any(a == f or a.startswith(f + "=") for a in args.argv)]
     if args.init and fixed:
         raise CommandError(f"--init keeps the model's architecture; {', '.join(fixed)} cannot be given with it")
+    if args.network != "mlp" and any(a == "--hidden" or a.startswith("--hidden=") for a in args.argv):
+        raise CommandError(f"--hidden sets the layers of the mlp network, not of --network {args.network}")
+    network = None if args.init else _network_class(args.network)
     try:
         device = resolve_device(args.device)
     except ValueError as exc:
@@ -172,13 +209,15 @@ def run(args):
                 "dropped; the std is the members' raw spread until DeepEnsembleRegressor.calibrate is run "
                 "on held-out rows")
     else:
-        member = FormationEnthalpyRegressor(hidden_layer_sizes=args.hidden, optimizer=args.optimizer, **training)
+        architecture = {"hidden_layer_sizes": args.hidden} if args.network == "mlp" else {}
+        member = network(optimizer=args.optimizer, **architecture, **training)
         regressor = member
         if args.ensemble > 1:
             regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
         model = make_pipeline(CompositionFractionTransformer(), regressor)
         if not args.quiet:
-            err(f"training {args.ensemble} x network {args.hidden} for {args.epochs} epochs on {len(y):,} row(s) "
+            shape = args.hidden if args.network == "mlp" else args.network
+            err(f"training {args.ensemble} x network {shape} for {args.epochs} epochs on {len(y):,} row(s) "
                 f"on {device}")
         t0 = time.perf_counter()
         model.fit(X, y)

@@ -15,7 +15,9 @@ A saved model is a folder with three files:
     reads. A model whose files do not match is refused.
 
 Loading reads JSON with :mod:`json` and tensors with :mod:`safetensors`, and
-builds only registered classes, so a model file cannot run code. Each
+builds only registered classes, so a model file cannot run code (a class
+named by an installed package's ``sklearn_hform.networks`` entry point is
+imported on first use: installed code, never code from the file). Each
 estimator writes and reads its own fitted state (``export_state`` and
 ``restore_state``); this module knows only the format, the checksums and
 the registry. A :class:`~sklearn.pipeline.Pipeline` of registered steps is
@@ -23,7 +25,11 @@ saved step by step.
 
 Public names: :func:`save_model`, :func:`load_model`,
 :func:`load_model_metadata`, :func:`register_estimator`,
-:func:`registered_estimators`, :func:`encode_estimator`,
+:func:`registered_estimators`, :func:`network_entry_points` and
+:func:`load_network_entry_point` (the networks installed packages offer
+through the entry point group :data:`NETWORK_ENTRY_POINT_GROUP`,
+``sklearn_hform.networks``, which :func:`load_model` also consults for a
+class it does not know), :func:`encode_estimator`,
 :func:`decode_estimator`, :data:`FORMAT_VERSION`, and
 :class:`ModuleStateMixin`, the ``export_state``/``restore_state`` of an
 estimator whose fitted model is one torch module. Folders written by
@@ -32,7 +38,14 @@ sklearn-hform 0.1 are read by ``_legacy.py``.
 
 from ._folder import FORMAT_VERSION, decode_estimator, encode_estimator, load_model, load_model_metadata, save_model
 from ._module_state import ModuleStateMixin
-from ._registry import register_estimator, registered_estimators
+from ._registry import (
+    NETWORK_ENTRY_POINT_GROUP,
+    load_network_entry_point,
+    network_entry_points,
+    register_estimator,
+    registered_estimators,
+)
 
-__all__ = ["FORMAT_VERSION", "ModuleStateMixin", "decode_estimator", "encode_estimator", "load_model",
-           "load_model_metadata", "register_estimator", "registered_estimators", "save_model"]
+__all__ = ["FORMAT_VERSION", "ModuleStateMixin", "NETWORK_ENTRY_POINT_GROUP", "decode_estimator",
+           "encode_estimator", "load_model", "load_model_metadata", "load_network_entry_point",
+           "network_entry_points", "register_estimator", "registered_estimators", "save_model"]
