@@ -6,7 +6,8 @@ temporary folder: its module and a ``.dist-info`` folder whose
 ``sklearn_hform.networks``, on ``sys.path`` (what ``pip install`` leaves
 behind, as :mod:`importlib.metadata` reads it). It must pass
 ``check_network_estimator``, train stacked, save, load in a process that
-never imported it, and train from ``hform train --network``.
+never imported it, and train from ``hform train --network`` (which
+``check_network_estimator`` runs too, finding the entry point itself).
 """
 
 import importlib
@@ -81,13 +82,7 @@ class Conv1DRegressor(BaseTorchRegressor):
                  random_state=None, verbose=0, device="auto"):
         self.channels = channels
         self.kernel_size = kernel_size
-        super().__init__(
-            optimizer=optimizer, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-            mixed_precision=mixed_precision, predict_precision=predict_precision,
-            cuda_graphs=cuda_graphs, loss=loss, batch_size=batch_size,
-            max_epochs=max_epochs, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks, warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
-        )
+        super().__init__(**self.training_arguments(locals()))
 
     def build_module(self, n_features):
         if self.kernel_size % 2 == 0:
@@ -203,6 +198,20 @@ def test_check_network_estimator_says_what_is_wrong(network):
 
     with pytest.raises(ValueError, match="register it with"):
         check_network_estimator(Unregistered(hidden_layer_sizes=(4,), max_epochs=1, device="cpu"))
+    with pytest.raises(ValueError, match="cli_network='nonesuch': hform train knows no such network"):
+        check_network_estimator(network(**FAST), cli_network="nonesuch")
+
+
+def test_check_network_estimator_trains_the_network_from_the_cli(network, monkeypatch):
+    # Step 5 must catch an hform train that trains another class than the network's.
+    from sklearn.utils import estimator_checks
+
+    from sklearn_hform.cli import train
+
+    monkeypatch.setattr(estimator_checks, "check_estimator", lambda *a, **k: [])
+    monkeypatch.setattr(train, "_network_class", lambda name: FormationEnthalpyRegressor)
+    with pytest.raises(AssertionError, match=r"hform train --network conv1d saved \['FormationEnthalpyRegressor'"):
+        check_network_estimator(network(**{**FAST, "max_epochs": 1}))
 
 
 def test_check_network_estimator_catches_a_vmap_claim_the_stacked_path_does_not_take(network, monkeypatch):
@@ -222,3 +231,17 @@ def test_an_unknown_class_is_still_refused_after_the_entry_points(installed):
     assert "broken (hform_no_such_module:Net): ModuleNotFoundError" in str(raised.value)
     with pytest.raises(ValueError, match="no network 'nonesuch'"):
         load_network_entry_point("nonesuch")
+
+
+def test_the_cli_name_of_a_network_is_found_among_builtins_and_entry_points(installed, network):
+    from sklearn_hform import CompositionTransformerRegressor
+    from sklearn_hform.estimator_checks._network_checks import _cli_network_name
+
+    assert _cli_network_name(FormationEnthalpyRegressor) == "mlp"
+    assert _cli_network_name(CompositionTransformerRegressor) == "transformer"
+    assert _cli_network_name(network) == "conv1d"
+
+    class NotOffered(FormationEnthalpyRegressor):
+        pass
+
+    assert _cli_network_name(NotOffered) is None

@@ -247,3 +247,21 @@ def test_the_decorator_refuses_what_it_cannot_document():
 
     with pytest.raises(TypeError, match="lacks the training parameters"):
         document_training_parameters()(MissingParameter)
+
+
+def test_a_subclass_hands_its_training_parameters_on_in_one_line():
+    # The one-line pass-through keeps every value as given (clone rebuilds from get_params).
+    model = ResidualMLPRegressor(width=16, lr=3e-3, max_epochs=7, device="cpu", random_state=5)
+    assert model.get_params()["lr"] == 3e-3 and model.max_epochs == 7 and model.random_state == 5
+    params = FormationEnthalpyRegressor().get_params()
+    assert BaseTorchRegressor.training_arguments(params) == {name: params[name] for name in TRAINING_PARAMETERS}
+
+
+def test_a_signature_that_forgets_a_training_parameter_is_told_which():
+    class Forgetful(FormationEnthalpyRegressor):
+        def __init__(self, hidden_layer_sizes=(8,), lr=1e-3):
+            self.hidden_layer_sizes = hidden_layer_sizes
+            super().__init__(**self.training_arguments(locals()))
+
+    with pytest.raises(TypeError, match="missing: optimizer, lr_schedule"):
+        Forgetful()

@@ -56,13 +56,7 @@ class ResidualMLPRegressor(BaseTorchRegressor):
                  random_state=None, verbose=0, device="auto"):
         self.width = width
         self.n_blocks = n_blocks
-        super().__init__(
-            optimizer=optimizer, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-            mixed_precision=mixed_precision, predict_precision=predict_precision,
-            cuda_graphs=cuda_graphs, loss=loss, batch_size=batch_size,
-            max_epochs=max_epochs, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks, warm_start=warm_start, random_state=random_state, verbose=verbose, device=device,
-        )
+        super().__init__(**self.training_arguments(locals()))
 
     def build_module(self, n_features):
         return ResidualMLP(n_features, self.width, self.n_blocks)

@@ -121,6 +121,37 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         self.verbose = verbose
         self.device = device
 
+    @staticmethod
+    def training_arguments(namespace):
+        """The training parameters held in ``namespace``, as keyword arguments for this ``__init__``.
+
+        A subclass's ``__init__`` lists every parameter in its signature
+        (scikit-learn's :meth:`get_params` reads them from there), stores
+        its own and hands the training parameters on in one line::
+
+            super().__init__(**self.training_arguments(locals()))
+
+        Parameters
+        ----------
+        namespace : mapping
+            The subclass ``__init__``'s ``locals()``.
+
+        Returns
+        -------
+        dict
+            One entry per name of :data:`TRAINING_PARAMETERS`.
+
+        Raises
+        ------
+        TypeError
+            A training parameter is missing from ``namespace`` (from the
+            subclass's signature).
+        """
+        missing = [name for name in TRAINING_PARAMETERS if name not in namespace]
+        if missing:
+            raise TypeError(f"__init__ must take every training parameter of BaseTorchRegressor; "
+                            f"missing: {', '.join(missing)}")
+        return {name: namespace[name] for name in TRAINING_PARAMETERS}
 
     @abstractmethod
     def build_module(self, n_features):
