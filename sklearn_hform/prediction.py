@@ -122,58 +122,94 @@ def predict_formulas(model, formulas, *, return_std=None, confidence=None, chunk
     from tqdm import tqdm
 
     from .composition._atom_fractions import as_formula_array
-    from .composition._formula import FormulaError
-    from .ensemble._calibration import interval_half_width
 
     transformer, rest = _split_pipeline(model)
-    if return_std is None:
-        return_std = supports_std(model)
-    elif return_std and not supports_std(model):
-        raise ValueError(f"{type(model[-1]).__name__}.predict does not accept return_std")
+    return_std = _resolve_return_std(model, return_std)
     if confidence is not None:
         _check_intervals(model, confidence)
+    chunk_size = _check_chunk_size(chunk_size)
+    values, _ = as_formula_array(formulas)
+    columns = _empty_columns(len(values), return_std, confidence)
+    with tqdm(total=len(values), disable=not progress, unit="formula", desc="predicting") as bar:
+        for start in range(0, len(values), chunk_size):
+            chunk = values[start : start + chunk_size]
+            _predict_chunk(transformer, rest, model[-1], chunk, start, columns, return_std, confidence)
+            bar.update(len(chunk))
+    return pd.DataFrame(columns)
+
+
+def _resolve_return_std(model, return_std):
+    """``return_std``, ``None`` meaning whether the model can give a std; refused where it cannot."""
+    if return_std is None:
+        return supports_std(model)
+    if return_std and not supports_std(model):
+        raise ValueError(f"{type(model[-1]).__name__}.predict does not accept return_std")
+    return return_std
+
+
+def _check_chunk_size(chunk_size):
+    """``chunk_size``, ``None`` meaning :data:`PREDICT_FORMULAS_CHUNK_SIZE`; refused unless a positive integer."""
     chunk_size = PREDICT_FORMULAS_CHUNK_SIZE if chunk_size is None else chunk_size
     if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    values, _ = as_formula_array(formulas)
-    n = len(values)
-    mean = np.full(n, np.nan)
-    std = np.full(n, np.nan) if return_std else None
-    bounds = np.full((2, n), np.nan)
-    errors = np.full(n, "", dtype=object)
-    unseen = np.full(n, "", dtype=object)
-    with tqdm(total=n, disable=not progress, unit="formula", desc="predicting") as bar:
-        for start in range(0, n, chunk_size):
-            chunk = values[start : start + chunk_size]
-            rows = np.arange(len(chunk))
-            try:
-                Xt = transformer.fractions(chunk)
-            except FormulaError as exc:
-                bad = {row: reason for row, _, _, reason in exc.problems}
-                errors[start + np.fromiter(bad, int, len(bad))] = list(bad.values())
-                rows = np.setdiff1d(rows, list(bad))
-                Xt = transformer.fractions(chunk[rows]) if len(rows) else None
-            if Xt is not None:
-                if return_std or confidence is not None:
-                    m, s = rest.predict(Xt, return_std=True)
-                    mean[start + rows] = m
-                    if return_std:
-                        std[start + rows] = s
-                    if confidence is not None:
-                        # predict_interval's bounds from the same calibrated std: the members run once.
-                        half = interval_half_width(s, model[-1].calibration_, confidence)
-                        bounds[:, start + rows] = m - half, m + half
-                else:
-                    mean[start + rows] = rest.predict(Xt)
-                mask = transformer.unseen_element_mask(Xt)
-                for i in np.flatnonzero(mask.any(axis=1)):
-                    unseen[start + rows[i]] = ",".join(transformer.elements_[mask[i]])
-            bar.update(len(chunk))
-    table = {"prediction": mean}
+    return chunk_size
+
+
+def _empty_columns(n, return_std, confidence):
+    """The columns of the result, in order: NaN predictions and empty strings until rows are done."""
+    columns = {"prediction": np.full(n, np.nan)}
     if return_std:
-        table["std"] = std
+        columns["std"] = np.full(n, np.nan)
     if confidence is not None:
-        table["lower"], table["upper"] = bounds
-    table["error"] = errors
-    table["unseen_elements"] = unseen
-    return pd.DataFrame(table)
+        columns["lower"], columns["upper"] = np.full((2, n), np.nan)
+    columns["error"] = np.full(n, "", dtype=object)
+    columns["unseen_elements"] = np.full(n, "", dtype=object)
+    return columns
+
+
+def _predict_chunk(transformer, rest, final, chunk, start, columns, return_std, confidence):
+    """Fill ``columns`` at the rows of ``chunk`` (``start`` on): predictions, or the reason a row failed."""
+    rows, Xt = _readable_fractions(transformer, chunk, start, columns["error"])
+    if Xt is None:
+        return
+    at = start + rows
+    for name, predicted in _predict_fractions(rest, final, Xt, return_std, confidence).items():
+        columns[name][at] = predicted
+    mask = transformer.unseen_element_mask(Xt)
+    for i in np.flatnonzero(mask.any(axis=1)):
+        columns["unseen_elements"][at[i]] = ",".join(transformer.elements_[mask[i]])
+
+
+def _readable_fractions(transformer, chunk, start, errors):
+    """Positions in ``chunk`` of the rows that can be read and their fractions (None if no row can).
+
+    The reasons of the others go into ``errors`` at ``start`` on.
+    """
+    from .composition._formula import FormulaError
+
+    rows = np.arange(len(chunk))
+    try:
+        Xt = transformer.fractions(chunk)
+    except FormulaError as exc:
+        bad = {row: reason for row, _, _, reason in exc.problems}
+        errors[start + np.fromiter(bad, int, len(bad))] = list(bad.values())
+        rows = np.setdiff1d(rows, list(bad))
+        Xt = transformer.fractions(chunk[rows]) if len(rows) else None
+    return rows, Xt
+
+
+def _predict_fractions(rest, final, Xt, return_std, confidence):
+    """Predicted columns for the fractions ``Xt``: ``prediction``, with ``std``, ``lower`` and ``upper`` as asked."""
+    from .ensemble._calibration import interval_half_width
+
+    if not (return_std or confidence is not None):
+        return {"prediction": rest.predict(Xt)}
+    m, s = rest.predict(Xt, return_std=True)
+    predicted = {"prediction": m}
+    if return_std:
+        predicted["std"] = s
+    if confidence is not None:
+        # predict_interval's bounds from the same calibrated std: the members run once.
+        half = interval_half_width(s, final.calibration_, confidence)
+        predicted["lower"], predicted["upper"] = m - half, m + half
+    return predicted

@@ -132,34 +132,65 @@ def _check_output(out, force):
 
 def run(args):
     """Run ``hform train``; returns the exit status."""
-    import pandas as pd
-    from sklearn.metrics import mean_absolute_error
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-
-    from .._training._devices import resolve_device
-    from ..composition._formula import FormulaError
-    from ..composition._fraction_transformer import CompositionFractionTransformer
-    from ..ensemble._deep_ensemble import DeepEnsembleRegressor
     from ..persistence._folder import save_model
-    from ..utils._records import run_record
 
     out = Path(args.output)
     _check_output(out, args.force)
+    _check_option_combinations(args)
+    network = None if args.init else _network_class(args.network)
+    device = _device(args.device)
+    frame, lines = read_csv(args.data, what="data")
+    formulas = column(frame, args.column, "--column", args.data).to_numpy(dtype=object)
+    raw_target = column(frame, args.target, "--target", args.data)
+    target = _numeric_target(raw_target)
+    problems = _bad_rows(formulas, raw_target, target)
+    _report_bad_rows(problems, lines, args)
+    X, y, X_test, y_test = _usable_rows(formulas, target, problems, args)
+
+    training = _training_options(args, device)
+    if args.init:
+        model, seconds = _fine_tuned(args, X, y, training, device)
+    else:
+        model, seconds = _trained(args, network, X, y, training, device)
+    scores = _scores(model, X, y, X_test, y_test)
+    save_model(model, out, metadata=_metadata(args, device, seconds, frame, problems, y, scores))
+    summary = f"trained in {seconds:.1f} s; training MAE {scores['train_mae']:.4f}"
+    if "test_mae" in scores:
+        summary += f", held-out MAE {scores['test_mae']:.4f} on {scores['test_rows']} row(s)"
+    print(f"{summary}; saved to {out}")
+    return 0
+
+
+def _check_option_combinations(args):
+    """Refuse the options that do not go together, before any data is read."""
     fixed = [f for f in ARCHITECTURE_OPTIONS if any(a == f or a.startswith(f + "=") for a in args.argv)]
     if args.init and fixed:
         raise CommandError(f"--init keeps the model's architecture; {', '.join(fixed)} cannot be given with it")
     if args.network != "mlp" and any(a == "--hidden" or a.startswith("--hidden=") for a in args.argv):
         raise CommandError(f"--hidden sets the layers of the mlp network, not of --network {args.network}")
-    network = None if args.init else _network_class(args.network)
+
+
+def _device(name):
+    """The concrete device ``--device NAME`` names (``"auto"`` resolved)."""
+    from .._training._devices import resolve_device
+
     try:
-        device = resolve_device(args.device)
+        return resolve_device(name)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    frame, lines = read_csv(args.data, what="data")
-    formulas = column(frame, args.column, "--column", args.data).to_numpy(dtype=object)
-    raw_target = column(frame, args.target, "--target", args.data)
-    target = pd.to_numeric(raw_target, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _numeric_target(raw_target):
+    """The target column as floats, NaN where it is not a number."""
+    import pandas as pd
+
+    return pd.to_numeric(raw_target, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _bad_rows(formulas, raw_target, target):
+    """``{row: reason}`` for every row with a target that is not a finite number or an unreadable formula."""
+    from ..composition._formula import FormulaError
+    from ..composition._fraction_transformer import CompositionFractionTransformer
 
     problems = {}
     for i in np.flatnonzero(~np.isfinite(target)):
@@ -169,66 +200,107 @@ def run(args):
     except FormulaError as exc:
         for row, _, value, reason in exc.problems:
             problems.setdefault(row, f"{value!r}: {reason}")
-    if problems:
-        rows = sorted(problems)
-        report_rows([(f"line {lines[i]}", problems[i]) for i in rows], "bad row")
-        if not args.skip_bad_rows:
-            raise CommandError(f"{len(rows)} bad row(s) in {args.data}; fix them or pass --skip-bad-rows")
-        err(f"skipping {len(rows)} bad row(s)")
-    keep = np.setdiff1d(np.arange(len(frame)), list(problems))
+    return problems
+
+
+def _report_bad_rows(problems, lines, args):
+    """List the bad rows by line; fail unless ``--skip-bad-rows``."""
+    if not problems:
+        return
+    rows = sorted(problems)
+    report_rows([(f"line {lines[i]}", problems[i]) for i in rows], "bad row")
+    if not args.skip_bad_rows:
+        raise CommandError(f"{len(rows)} bad row(s) in {args.data}; fix them or pass --skip-bad-rows")
+    err(f"skipping {len(rows)} bad row(s)")
+
+
+def _usable_rows(formulas, target, problems, args):
+    """``X, y, X_test, y_test`` from the good rows (the test pair None without ``--test-fraction``)."""
+    from sklearn.model_selection import train_test_split
+
+    keep = np.setdiff1d(np.arange(len(formulas)), list(problems))
     X, y = formulas[keep], target[keep]
     if len(y) < 2:
         raise CommandError(f"{args.data}: {len(y)} usable row(s); need at least 2 to train")
     X_test = y_test = None
     if args.test_fraction:
         X, X_test, y, y_test = train_test_split(X, y, test_size=args.test_fraction, random_state=args.seed)
+    return X, y, X_test, y_test
 
+
+def _training_options(args, device):
+    """The training parameters of the networks, a progress line per epoch unless ``--quiet``."""
     training = dict(lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, random_state=args.seed,
                     device=device, callbacks=None)
     if not args.quiet:
         from .._training._callbacks import EpochProgress
 
         training["callbacks"] = [("progress", EpochProgress(columns=("train_loss",), stream="stderr"))]
-    if args.init:
-        from ..neural_network._fine_tune import fine_tune
+    return training
 
-        start = load_model_argument(args.init)
-        if not args.quiet:
-            err(f"fine-tuning {args.init} for {args.epochs} epochs on {len(y):,} row(s) on {device}")
-        t0 = time.perf_counter()
-        calibrated = hasattr(start, "steps") and hasattr(start[-1], "calibration_")
-        try:
-            with warnings.catch_warnings():
-                # Said below as a message of this command, not as a Python warning.
-                warnings.filterwarnings("ignore", message="fine_tune dropped", category=UserWarning)
-                model = fine_tune(start, X, y, **training)
-        except TypeError as exc:
-            raise CommandError(f"--init {args.init}: {exc}") from None
-        if calibrated:
-            err(f"warning: the calibration of {args.init} described its networks before fine-tuning and was "
-                "dropped; the std is the members' raw spread until DeepEnsembleRegressor.calibrate is run "
-                "on held-out rows")
-    else:
-        architecture = {"hidden_layer_sizes": args.hidden} if args.network == "mlp" else {}
-        member = network(optimizer=args.optimizer, **architecture, **training)
-        regressor = member
-        if args.ensemble > 1:
-            regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
-        model = make_pipeline(CompositionFractionTransformer(), regressor)
-        if not args.quiet:
-            shape = args.hidden if args.network == "mlp" else args.network
-            err(f"training {args.ensemble} x network {shape} for {args.epochs} epochs on {len(y):,} row(s) "
-                f"on {device}")
-        t0 = time.perf_counter()
-        model.fit(X, y)
-    seconds = time.perf_counter() - t0
+
+def _fine_tuned(args, X, y, training, device):
+    """The ``--init`` model fine-tuned on ``X, y``, and the seconds it took."""
+    from ..neural_network._fine_tune import fine_tune
+
+    start = load_model_argument(args.init)
+    if not args.quiet:
+        err(f"fine-tuning {args.init} for {args.epochs} epochs on {len(y):,} row(s) on {device}")
+    t0 = time.perf_counter()
+    calibrated = hasattr(start, "steps") and hasattr(start[-1], "calibration_")
+    try:
+        with warnings.catch_warnings():
+            # Said below as a message of this command, not as a Python warning.
+            warnings.filterwarnings("ignore", message="fine_tune dropped", category=UserWarning)
+            model = fine_tune(start, X, y, **training)
+    except TypeError as exc:
+        raise CommandError(f"--init {args.init}: {exc}") from None
+    if calibrated:
+        err(f"warning: the calibration of {args.init} described its networks before fine-tuning and was "
+            "dropped; the std is the members' raw spread until DeepEnsembleRegressor.calibrate is run "
+            "on held-out rows")
+    return model, time.perf_counter() - t0
+
+
+def _trained(args, network, X, y, training, device):
+    """A new pipeline of ``network`` (an ensemble with ``--ensemble``) fitted on ``X, y``, and the seconds it took."""
+    from sklearn.pipeline import make_pipeline
+
+    from ..composition._fraction_transformer import CompositionFractionTransformer
+    from ..ensemble._deep_ensemble import DeepEnsembleRegressor
+
+    architecture = {"hidden_layer_sizes": args.hidden} if args.network == "mlp" else {}
+    member = network(optimizer=args.optimizer, **architecture, **training)
+    regressor = member
+    if args.ensemble > 1:
+        regressor = DeepEnsembleRegressor(member, n_estimators=args.ensemble, random_state=args.seed)
+    model = make_pipeline(CompositionFractionTransformer(), regressor)
+    if not args.quiet:
+        shape = args.hidden if args.network == "mlp" else args.network
+        err(f"training {args.ensemble} x network {shape} for {args.epochs} epochs on {len(y):,} row(s) "
+            f"on {device}")
+    t0 = time.perf_counter()
+    model.fit(X, y)
+    return model, time.perf_counter() - t0
+
+
+def _scores(model, X, y, X_test, y_test):
+    """Training MAE, and the held-out MAE and row count where rows were held out."""
+    from sklearn.metrics import mean_absolute_error
 
     scores = {"train_mae": float(mean_absolute_error(y, model.predict(X)))}
     if X_test is not None:
         scores["test_mae"] = float(mean_absolute_error(y_test, model.predict(X_test)))
         scores["test_rows"] = int(len(y_test))
+    return scores
+
+
+def _metadata(args, device, seconds, frame, problems, y, scores):
+    """The run record saved with the model: command, data file, rows and scores."""
+    from ..utils._records import run_record
+
     data_path = Path(args.data)
-    metadata = run_record(
+    return run_record(
         ["hform", *args.argv], seed=args.seed, device=device, train_seconds=seconds,
         data={
             "file": str(data_path),
@@ -242,9 +314,3 @@ def run(args):
         initial_model=args.init,
         **scores,
     )
-    save_model(model, out, metadata=metadata)
-    summary = f"trained in {seconds:.1f} s; training MAE {scores['train_mae']:.4f}"
-    if "test_mae" in scores:
-        summary += f", held-out MAE {scores['test_mae']:.4f} on {scores['test_rows']} row(s)"
-    print(f"{summary}; saved to {out}")
-    return 0

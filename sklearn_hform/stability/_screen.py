@@ -301,18 +301,33 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
         For a bad system, too many elements or candidates, an unknown
         ``mode``, or candidates outside the system or unreadable.
     """
-    from scipy.stats import norm
+    elements = _check_system(system, mode)
+    refs = known_phases(elements, known)
+    pure = refs[[f"x_{e}" for e in elements]].to_numpy().max(axis=1) > 1 - 1e-9
+    candidates = _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step)
+    table = _predict_candidates(model, candidates)
+    x = _candidate_fractions(candidates, elements)
 
+    ref_x, ref_e = _reference_energies(model, refs, elements, pure, mode)
+    match = _matching_references(x, ref_x)
+    hull_e, weights = _hull_energies(x, ref_x, ref_e, match)
+    return _screen_table(candidates, _known_energies(refs, match), table, hull_e, weights, refs)
+
+
+def _check_system(system, mode):
+    """The elements of ``system``, once it and ``mode`` are known to be screenable."""
     from ._systems import parse_chemical_system
-    from ..prediction import predict_formulas
 
     elements = parse_chemical_system(system)
     if len(elements) > MAX_ELEMENTS:
         raise ValueError(f"screening handles systems of up to {MAX_ELEMENTS} elements, not {len(elements)}")
     if mode not in ("hybrid", "model"):
         raise ValueError(f"mode must be 'hybrid' or 'model', got {mode!r}")
-    refs = known_phases(elements, known)
-    pure = refs[[f"x_{e}" for e in elements]].to_numpy().max(axis=1) > 1 - 1e-9
+    return elements
+
+
+def _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step):
+    """The distinct compositions to screen: those given, or generated ones and the known compounds."""
     if candidates is None:
         candidates = candidate_formulas(elements, max_atoms=max_atoms, grid_step=grid_step)
         candidates += list(refs["formula"][~pure])
@@ -321,41 +336,76 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
         raise ValueError(f"no candidates to screen in {'-'.join(elements)}")
     if len(candidates) > MAX_CANDIDATES:
         raise ValueError(f"{len(candidates):,} candidates, more than the {MAX_CANDIDATES:,} screened at once")
+    return candidates
+
+
+def _predict_candidates(model, candidates):
+    """The model's predictions of the candidates; the first one it cannot predict is an error."""
+    from ..prediction import predict_formulas
+
     table = predict_formulas(model, candidates)
     if (table["error"] != "").any():
         bad = table.index[table["error"] != ""][0]
         raise ValueError(f"candidate {candidates[bad]!r}: {table['error'][bad]}")
+    return table
+
+
+def _candidate_fractions(candidates, elements):
+    """Atom fractions of the candidates over ``elements``, one row each."""
     from ..composition._formula import parse_formula
 
     amounts = [parse_formula(c) for c in candidates]
     outside = [c for c, a in zip(candidates, amounts) if not set(a) <= set(elements)]
     if outside:
         raise ValueError(f"candidate(s) outside {'-'.join(elements)}: {outside[:5]}")
-    x = _fractions(amounts, elements)
+    return _fractions(amounts, elements)
+
+
+def _reference_energies(model, refs, elements, pure, mode):
+    """Fractions and energies of the reference phases: known ones, or predicted compounds in ``"model"`` mode."""
+    from ..prediction import predict_formulas
 
     ref_x = refs[[f"x_{e}" for e in elements]].to_numpy()
     ref_e = refs["formation_enthalpy"].to_numpy(dtype=np.float64)
     if mode == "model":
         ref_e = ref_e.copy()
         ref_e[~pure] = predict_formulas(model, refs["formula"][~pure].tolist())["prediction"]
+    return ref_x, ref_e
+
+
+def _matching_references(x, ref_x):
+    """For each row of ``x``, the index of the reference phase of the same composition, or None."""
+    match = {tuple(np.round(r, 9)): i for i, r in enumerate(ref_x)}
+    return [match.get(tuple(np.round(row, 9))) for row in x]
+
+
+def _hull_energies(x, ref_x, ref_e, match):
+    """Hull energy at each candidate and the reference phases (index: weight) that make it there."""
     planes, vertices = _lower_hull(ref_x, ref_e)
     hull_e, weights = _hull_at(x, planes, vertices, ref_x)
-
     # A candidate that is itself a hull vertex is judged against the hull of the others.
-    match = {tuple(np.round(r, 9)): i for i, r in enumerate(ref_x)}
     on_hull = {int(v) for f in vertices for v in f}
-    for i, row in enumerate(x):
-        j = match.get(tuple(np.round(row, 9)))
+    for i, (row, j) in enumerate(zip(x, match)):
         if j is not None and j in on_hull:
             others = np.delete(np.arange(len(ref_x)), j)
             p, v = _lower_hull(ref_x[others], ref_e[others])
             e, w = _hull_at(row[None], p, [others[f] for f in v], ref_x)
             hull_e[i], weights[i] = e[0], w[0]
-    known_e = np.full(len(x), np.nan)
-    for i, row in enumerate(x):
-        j = match.get(tuple(np.round(row, 9)))
+    return hull_e, weights
+
+
+def _known_energies(refs, match):
+    """Known ΔHf of each candidate that is a reference phase, NaN for the others."""
+    known_e = np.full(len(match), np.nan)
+    for i, j in enumerate(match):
         if j is not None:
             known_e[i] = refs["formation_enthalpy"][j]
+    return known_e
+
+
+def _screen_table(candidates, known_e, table, hull_e, weights, refs):
+    """The result of :func:`screen`: one row per candidate, most stable first."""
+    from scipy.stats import norm
 
     out = pd.DataFrame({"formula": candidates, "known": known_e, "prediction": table["prediction"]})
     if "std" in table:
