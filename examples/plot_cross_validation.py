@@ -34,9 +34,6 @@ Run from the repository root::
 # --------
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -48,17 +45,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.model_selection import cross_val_predict, error_summary, plot_parity_and_cdf
-from sklearn_hform.utils import PAPER_ERRORS
+from sklearn_hform.utils import PAPER_ERRORS, parse_run_options, write_result
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="10-fold cross-validation (Fig. 6 of Ti et al. 2020)")
-parser.add_argument("--quick", action="store_true", help="a few thousand rows, 3 folds, a few epochs")
-parser.add_argument("--out", default="outputs/plot_cross_validation", help="folder for the PNG and the JSON")
-parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 15)")
+parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 6)")
 parser.add_argument("--folds", type=int, default=None, help="number of folds (default 10; quick 3)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_cross_validation",
+                         quick_help="a few thousand rows, 3 folds, a few epochs")
+QUICK = args.quick
 
 if QUICK:
     N_ROWS, FOLDS, EPOCHS, BATCH = 4000, 3, 6, 256
@@ -66,8 +62,9 @@ else:
     N_ROWS, FOLDS, EPOCHS, BATCH = None, 10, 100, 1024
 EPOCHS = args.epochs or EPOCHS
 FOLDS = args.folds or FOLDS
-OUT = Path(args.out)
+OUT = args.out
 PAPER = PAPER_ERRORS
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # %%
@@ -80,7 +77,7 @@ if QUICK:
     X, y = X.iloc[rows], y.iloc[rows]
 y_true = y.to_numpy()
 print(f"{'quick' if QUICK else 'full'} run: {len(X):,} compounds, {FOLDS} folds, {EPOCHS} epochs, "
-      f"batch {BATCH}, {'cuda' if torch.cuda.is_available() else 'cpu'}")
+      f"batch {BATCH}, {DEVICE}")
 
 # %%
 # Cross-validated predictions
@@ -93,7 +90,8 @@ pipe = make_pipeline(
 cv = KFold(FOLDS, shuffle=True, random_state=0)
 t0 = time.perf_counter()
 y_pred = cross_val_predict(pipe, X, y, cv=cv)
-print(f"{FOLDS} folds trained and predicted in {time.perf_counter() - t0:.0f} s")
+train_seconds = time.perf_counter() - t0
+print(f"{FOLDS} folds trained and predicted in {train_seconds:.0f} s")
 
 err = np.abs(y_pred - y_true)
 summary = error_summary(y_true, y_pred)
@@ -115,30 +113,29 @@ print(f"  MAE per fold    {np.round(summary['fold_mae'], 4).tolist()}")
 fig = plot_parity_and_cdf(y_true, y_pred, title=f"{FOLDS}-fold CV")
 fig.suptitle(f"Table-1 network{' (quick run)' if QUICK else ''}, {EPOCHS} epochs per fold")
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "cross_validation.png", dpi=120)
 
 # %%
 # Results
 # -------
+# The figure, and the numbers followed by the run record (the command, seed,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
 
-wall = time.perf_counter() - t_start
-record = {
-    "study": "10-fold cross-validation (Ti et al. 2020, Fig. 6)",
-    "quick": QUICK,
-    **summary,
-    "paper": PAPER,
-    "folds": FOLDS,
-    "epochs": EPOCHS,
-    "batch_size": BATCH,
-    "device": "cuda" if torch.cuda.is_available() else "cpu",
-    "torch_threads": torch.get_num_threads(),
-    "machine": platform.platform(),
-    "wall_seconds": round(wall, 1),
-    "command": "python examples/plot_cross_validation.py" + (" --quick" if QUICK else "")
-    + (f" --epochs {args.epochs}" if args.epochs else "")
-    + (f" --folds {args.folds}" if args.folds else ""),
-}
-(OUT / "cross_validation.json").write_text(json.dumps(record, indent=2))
+record = write_result(
+    OUT / "cross_validation.json",
+    {
+        "study": "10-fold cross-validation (Ti et al. 2020, Fig. 6)",
+        "quick": QUICK,
+        **summary,
+        "paper": PAPER,
+        "folds": FOLDS,
+        "epochs": EPOCHS,
+        "batch_size": BATCH,
+    },
+    ["python", "examples/plot_cross_validation.py", *args.argv],
+    started=t_start, seed=0, device=DEVICE, train_seconds=train_seconds, repository=Path(__file__).parent,
+    torch_threads=torch.get_num_threads(),
+)
+fig.savefig(OUT / "cross_validation.png", dpi=120)
 print(f"wrote {OUT / 'cross_validation.png'} and {OUT / 'cross_validation.json'}")
-print(f"total wall time {wall:.1f} s")
+print(f"total wall time {record['wall_seconds']:.1f} s")

@@ -41,7 +41,6 @@ Run from the repository root::
 # --------
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -55,18 +54,17 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, load_pretrained
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.neural_network import EpochProgress, fine_tune
+from sklearn_hform.utils import parse_run_options, write_result
 
 parser = argparse.ArgumentParser(description="Fine-tune the pretrained network on 1,000 oxides.")
-parser.add_argument("--quick", action="store_true", help="fewer rows and epochs: a smoke run")
-parser.add_argument("--out", default="outputs/plot_fine_tuning")
 parser.add_argument("--rows", type=int, default=None, help="training oxides (default 1000; quick 300)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_fine_tuning", quick_help="fewer rows and epochs: a smoke run")
+QUICK = args.quick
 N_TRAIN = args.rows or (300 if QUICK else 1000)
 EPOCHS = 10 if QUICK else 50
 N_EVAL = 2000 if QUICK else None
-OUT = Path(args.out)
+OUT = args.out
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 T_START = time.perf_counter()
 
@@ -126,19 +124,24 @@ for name, curve in curves.items():
 ax2.set(xlabel="epoch", ylabel="training loss (MAE, eV/atom)", yscale="log", title="training")
 ax2.legend()
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "fine_tuning.png", dpi=120)
 
-record = {
+# %%
+# Results
+# -------
+# The figure, and the numbers followed by the run record (the command, seed,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
+result = {
     "quick": QUICK,
     "train_rows": int(len(X)),
     "eval_rows": int(len(X_eval)),
     "epochs": EPOCHS,
     "held_out_mae": scores,
     "train_seconds": {k: round(v, 1) for k, v in seconds.items()},
-    "wall_seconds": round(time.perf_counter() - T_START, 1),
-    "command": "python examples/plot_fine_tuning.py" + (" --quick" if QUICK else ""),
 }
-(OUT / "fine_tuning.json").write_text(json.dumps(record, indent=2))
+record = write_result(OUT / "fine_tuning.json", result, ["python", "examples/plot_fine_tuning.py", *args.argv],
+                      started=T_START, seed=0, device="cpu", repository=Path(__file__).parent,
+                      torch_threads=torch.get_num_threads())
+fig.savefig(OUT / "fine_tuning.png", dpi=120)
 print(f"wrote {OUT / 'fine_tuning.png'} and {OUT / 'fine_tuning.json'}; "
       f"total wall time {record['wall_seconds']:.0f} s")

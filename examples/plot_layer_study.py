@@ -41,9 +41,6 @@ it).
 # few thousand rows, a few epochs and two of the four configurations.
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -58,15 +55,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.neural_network import EpochProgress
+from sklearn_hform.utils import parse_run_options, write_result
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Layer study (Fig. 2 and 3 of Ti et al. 2020)")
-parser.add_argument("--quick", action="store_true", help="a few thousand rows and a few epochs")
-parser.add_argument("--out", default="outputs/plot_layer_study", help="folder for the PNG and the JSON")
-parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 15)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 6)")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_layer_study")
+QUICK = args.quick
 
 LADDER = [
     (32, 32, 16, 16, 8),
@@ -80,7 +76,8 @@ if QUICK:
 else:
     N_TRAIN, N_TEST, EPOCHS, BATCH = None, None, 100, 1024
 EPOCHS = args.epochs or EPOCHS
-OUT = Path(args.out)
+OUT = args.out
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def label(sizes):
@@ -113,7 +110,7 @@ y = pd.concat([y_train, y_test], ignore_index=True)
 split = PredefinedSplit(np.r_[np.full(len(X_train), -1), np.zeros(len(X_test), dtype=int)])
 print(f"{'quick' if QUICK else 'full'} run: {len(X_train):,} training rows, {len(X_test):,} test rows, "
       f"{len(LADDER)} configurations, {EPOCHS} epochs, batch {BATCH}, "
-      f"{'cuda' if torch.cuda.is_available() else 'cpu'}")
+      f"{DEVICE}")
 
 # %%
 # The grid search
@@ -188,15 +185,15 @@ ax2.set(xlabel="epoch", ylabel="MAE (eV/atom)", title=f"{label(LADDER[-1])}: tra
 ax2.legend()
 fig.suptitle(f"Layer study{' (quick run)' if QUICK else ''}: {len(X_train):,} training rows, {EPOCHS} epochs")
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "layer_study.png", dpi=120)
 
 # %%
 # Results
 # -------
+# The figure, and the numbers followed by the run record (the command, seed,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
 
-wall = time.perf_counter() - t_start
-record = {
+result = {
     "study": "layer study (Ti et al. 2020, Fig. 2 and 3)",
     "quick": QUICK,
     "configurations": configs,
@@ -212,15 +209,12 @@ record = {
     "test_rows": len(X_test),
     "epochs": EPOCHS,
     "batch_size": BATCH,
-    "device": "cuda" if torch.cuda.is_available() else "cpu",
-    "torch_threads": torch.get_num_threads(),
-    "machine": platform.platform(),
-    "wall_seconds": round(wall, 1),
-    "command": "python examples/plot_layer_study.py" + (" --quick" if QUICK else "")
-    + (f" --epochs {args.epochs}" if args.epochs else ""),
 }
-(OUT / "layer_study.json").write_text(json.dumps(record, indent=2))
+record = write_result(OUT / "layer_study.json", result, ["python", "examples/plot_layer_study.py", *args.argv],
+                      started=t_start, seed=0, device=DEVICE, repository=Path(__file__).parent,
+                      torch_threads=torch.get_num_threads())
+fig.savefig(OUT / "layer_study.png", dpi=120)
 print(f"largest network: best validation epoch {best_epoch}/{len(valid_loss)}, "
       f"final val loss {valid_loss[-1]:.4f}")
 print(f"wrote {OUT / 'layer_study.png'} and {OUT / 'layer_study.json'}")
-print(f"total wall time {wall:.1f} s")
+print(f"total wall time {record['wall_seconds']:.1f} s")

@@ -36,9 +36,6 @@ Run from the repository root::
 # --------
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -52,16 +49,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.neural_network import EpochProgress
-from sklearn_hform.utils import PAPER_ERRORS, PAPER_ROWS
+from sklearn_hform.utils import PAPER_ERRORS, PAPER_ROWS, parse_run_options, write_result
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Learning curve (Fig. 4 of Ti et al. 2020)")
-parser.add_argument("--quick", action="store_true", help="a few thousand rows and a few epochs")
-parser.add_argument("--out", default="outputs/plot_learning_curve", help="folder for the PNG and the JSON")
-parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 15)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 100; quick 6)")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_learning_curve")
+QUICK = args.quick
 
 if QUICK:
     N_TRAIN, N_TEST, EPOCHS, BATCH = 3000, 1000, 6, 256
@@ -70,7 +65,8 @@ else:
     N_TRAIN, N_TEST, EPOCHS, BATCH = None, None, 100, 1024
     SIZES = [5000, 10_000, 50_000, None]  # None: all training rows
 EPOCHS = args.epochs or EPOCHS
-OUT = Path(args.out)
+OUT = args.out
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 PAPER_MAE = PAPER_ERRORS["mae"]  # the paper's headline, all data, 10-fold CV
 PAPER_N = PAPER_ROWS
 
@@ -89,7 +85,7 @@ y = pd.concat([y_train, y_test], ignore_index=True)
 split = PredefinedSplit(np.r_[np.full(len(X_train), -1), np.zeros(len(X_test), dtype=int)])
 sizes = [len(X_train) if s is None else s for s in SIZES]
 print(f"{'quick' if QUICK else 'full'} run: training sizes {sizes}, {len(X_test):,} test rows, "
-      f"{EPOCHS} epochs, batch {BATCH}, {'cuda' if torch.cuda.is_available() else 'cpu'}")
+      f"{EPOCHS} epochs, batch {BATCH}, {DEVICE}")
 
 # %%
 # The learning curve
@@ -131,15 +127,15 @@ ax.set(xscale="log", xlabel="training rows", ylabel="MAE (eV/atom)",
        title=f"Learning curve{' (quick run)' if QUICK else ''}, {EPOCHS} epochs per fit")
 ax.legend()
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "learning_curve.png", dpi=120)
 
 # %%
 # Results
 # -------
+# The figure, and the numbers followed by the run record (the command, seed,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
 
-wall = time.perf_counter() - t_start
-record = {
+result = {
     "study": "learning curve (Ti et al. 2020, Fig. 4)",
     "quick": QUICK,
     "train_sizes": [int(n) for n in train_sizes],
@@ -150,13 +146,10 @@ record = {
     "test_rows": len(X_test),
     "epochs": EPOCHS,
     "batch_size": BATCH,
-    "device": "cuda" if torch.cuda.is_available() else "cpu",
-    "torch_threads": torch.get_num_threads(),
-    "machine": platform.platform(),
-    "wall_seconds": round(wall, 1),
-    "command": "python examples/plot_learning_curve.py" + (" --quick" if QUICK else "")
-    + (f" --epochs {args.epochs}" if args.epochs else ""),
 }
-(OUT / "learning_curve.json").write_text(json.dumps(record, indent=2))
+command = ["python", "examples/plot_learning_curve.py", *args.argv]
+record = write_result(OUT / "learning_curve.json", result, command, started=t_start, seed=0, device=DEVICE,
+                      repository=Path(__file__).parent, torch_threads=torch.get_num_threads())
+fig.savefig(OUT / "learning_curve.png", dpi=120)
 print(f"wrote {OUT / 'learning_curve.png'} and {OUT / 'learning_curve.json'}")
-print(f"total wall time {wall:.1f} s")
+print(f"total wall time {record['wall_seconds']:.1f} s")

@@ -34,22 +34,19 @@ Run from the repository root::
 # ------
 
 import argparse
-import json
-import os
 import time
 from pathlib import Path
 
 from sklearn_hform import load_pretrained
 from sklearn_hform.stability import plot_screen, screen
+from sklearn_hform.utils import parse_run_options, write_result
 
 parser = argparse.ArgumentParser(description="Screen a chemical system with the shipped ensemble.")
 parser.add_argument("--system", default="Al-Ni")
-parser.add_argument("--quick", action="store_true", help="the same run (it trains nothing)")
-parser.add_argument("--out", default="outputs/plot_screening")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
-OUT = Path(args.out)
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_screening", quick_help="the same run (it trains nothing)")
+QUICK = args.quick
+OUT = args.out
 T_START = time.perf_counter()
 
 model = load_pretrained("best")
@@ -67,16 +64,17 @@ elements = args.system.split("-")
 if len(elements) in (2, 3):
     plot_screen(table, elements, OUT / "screening.png")
 
-record = {
+# The numbers, then the run record: the command, hardware and timings
+# (:func:`~sklearn_hform.utils.write_result`).
+result = {
     "quick": QUICK,
     "system": args.system,
     "candidates": int(len(table)),
     "predicted_stable": int((table["decomposition_energy"] < 0).sum()),
     "top": table[["formula", "decomposition_energy", "p_stable"]].head(10).to_dict(orient="list"),
-    "wall_seconds": round(time.perf_counter() - T_START, 1),
-    "command": "python examples/plot_screening.py --system " + args.system,
 }
-(OUT / "screening.json").write_text(json.dumps(record, indent=2))
+record = write_result(OUT / "screening.json", result, ["python", "examples/plot_screening.py", *args.argv],
+                      started=T_START, repository=Path(__file__).parent)
 print(f"{record['candidates']} candidates, {record['predicted_stable']} predicted stable; "
       f"total wall time {record['wall_seconds']:.0f} s")
 

@@ -36,9 +36,6 @@ Run from the repository root::
 # --------
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -50,23 +47,21 @@ from sklearn.pipeline import make_pipeline
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.neural_network import EpochProgress, HeldOutMAE
-from sklearn_hform.utils import PAPER_ERRORS, PUBLISHED_TEST_MAE
+from sklearn_hform.utils import PAPER_ERRORS, PUBLISHED_TEST_MAE, parse_run_options, write_result
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Training curve (Fig. 5 of Ti et al. 2020)")
-parser.add_argument("--quick", action="store_true", help="a few thousand rows and a few epochs")
-parser.add_argument("--out", default="outputs/plot_training_curve", help="folder for the PNG and the JSON")
-parser.add_argument("--epochs", type=int, default=None, help="epochs (default 100; quick 15)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+parser.add_argument("--epochs", type=int, default=None, help="epochs (default 100; quick 6)")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_training_curve")
+QUICK = args.quick
 
 if QUICK:
     N_TRAIN, N_TEST, EPOCHS, BATCH = 3000, 1000, 6, 256
 else:
     N_TRAIN, N_TEST, EPOCHS, BATCH = None, None, 100, 1024
 EPOCHS = args.epochs or EPOCHS
-OUT = Path(args.out)
+OUT = args.out
 PAPER_MAE = PAPER_ERRORS["mae"]
 # MAE (eV/atom) on the same test split, from the CrabNet authors' published predictions.
 ANCHORS = PUBLISHED_TEST_MAE
@@ -104,7 +99,9 @@ model = make_pipeline(
         ],
     ),
 )
+t0 = time.perf_counter()
 model.fit(X_train, y_train)
+train_seconds = time.perf_counter() - t0
 history = model[-1].net_.history
 curves = {key: np.asarray(history[:, key], dtype=float).tolist()
           for key in ("train_loss", "valid_loss", "test_mae", "event_lr", "dur")}
@@ -139,15 +136,15 @@ lr_ax.plot(epochs, curves["event_lr"], color="k", alpha=0.25, lw=1)
 lr_ax.set_ylabel("learning rate (grey)")
 ax.legend(loc="upper right")
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "training_curve.png", dpi=120)
 
 # %%
 # Results
 # -------
+# The figure, and the numbers followed by the run record (the command, seed,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
 
-wall = time.perf_counter() - t_start
-record = {
+result = {
     "study": "training curve (Ti et al. 2020, Fig. 5)",
     "quick": QUICK,
     **curves,
@@ -161,13 +158,12 @@ record = {
     "test_rows": len(X_test),
     "epochs": EPOCHS,
     "batch_size": BATCH,
-    "device": model[-1].device_,
-    "torch_threads": torch.get_num_threads(),
-    "machine": platform.platform(),
-    "wall_seconds": round(wall, 1),
-    "command": "python examples/plot_training_curve.py" + (" --quick" if QUICK else "")
-    + (f" --epochs {args.epochs}" if args.epochs else ""),
 }
-(OUT / "training_curve.json").write_text(json.dumps(record, indent=2))
+record = write_result(
+    OUT / "training_curve.json", result, ["python", "examples/plot_training_curve.py", *args.argv],
+    started=t_start, seed=0, device=model[-1].device_, train_seconds=train_seconds,
+    repository=Path(__file__).parent, torch_threads=torch.get_num_threads(),
+)
+fig.savefig(OUT / "training_curve.png", dpi=120)
 print(f"wrote {OUT / 'training_curve.png'} and {OUT / 'training_curve.json'}")
-print(f"total wall time {wall:.1f} s")
+print(f"total wall time {record['wall_seconds']:.1f} s")

@@ -44,9 +44,6 @@ Run from the repository root::
 # --------
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -66,20 +63,20 @@ from sklearn_hform import (
 from sklearn_hform.datasets import load_oqmd_hform
 from sklearn_hform.neural_network import EpochProgress
 from sklearn_hform.pretrained import load_pretrained_metadata
+from sklearn_hform.utils import parse_run_options, write_result
 
 t_start = time.perf_counter()
 parser = argparse.ArgumentParser(description="Predicted std against actual error on the OQMD test split")
-parser.add_argument("--quick", action="store_true",
-                    help="train a small ensemble on a few thousand rows instead of loading 'best'")
-parser.add_argument("--out", default="outputs/plot_uncertainty", help="folder for the PNG and the JSON")
 parser.add_argument("--bins", type=int, default=10, help="number of equal-count bins of predicted std (default 10)")
-# parse_known_args: sphinx-gallery runs this file with its own argv.
-args, _ = parser.parse_known_args()
-QUICK = args.quick or os.environ.get("HFORM_QUICK", "0") not in ("", "0")
+# Adds --quick (or HFORM_QUICK=1) and --out; ignores sphinx-gallery's own arguments.
+args = parse_run_options(parser, "outputs/plot_uncertainty",
+                         quick_help="train a small ensemble on a few thousand rows instead of loading 'best'")
+QUICK = args.quick
 
 N_TRAIN, N_TEST, EPOCHS, BATCH, MEMBERS = 3000, 2000, 4, 128, 3  # quick run only
 N_BINS = args.bins
-OUT = Path(args.out)
+OUT = args.out
+DEVICE = "cuda" if QUICK and torch.cuda.is_available() else "cpu"  # the full run trains nothing
 # For a Gaussian error of standard deviation s: E|error| = sqrt(2/pi) s, and
 # P(|error| <= k s) = 2 Phi(k) - 1.
 GAUSS_MAE_PER_STD = float(np.sqrt(2 / np.pi))
@@ -108,7 +105,7 @@ if QUICK:
         ),
     )
     print(f"quick run: training {MEMBERS} networks for {EPOCHS} epochs on {len(X_train):,} rows, "
-          f"{'cuda' if torch.cuda.is_available() else 'cpu'}")
+          f"{DEVICE}")
     model.fit(X_train, y_train)
     model_name, model_metadata = "quick ensemble", {"train_rows": len(X_train), "epochs": EPOCHS}
 else:
@@ -227,15 +224,15 @@ ax2.legend(loc="lower right")
 fig.suptitle(f"{model_name}: {len(err):,} OQMD test compounds, MAE {err.mean():.4f} eV/atom"
              + (" (quick run)" if QUICK else ""))
 fig.tight_layout()
-OUT.mkdir(parents=True, exist_ok=True)
-fig.savefig(OUT / "uncertainty.png", dpi=120)
 
 # %%
 # Results
 # -------
+# The figure, and the numbers followed by the run record (the command,
+# hardware, timings and git commit; :func:`~sklearn_hform.utils.write_result`
+# also makes the folder).
 
-wall = time.perf_counter() - t_start
-record = {
+result = {
     "study": "deep-ensemble std against absolute error, OQMD test split",
     "quick": QUICK,
     "model": model_name,
@@ -257,13 +254,12 @@ record = {
     "std_scale_for_1_std_coverage": scale_for_1_std,
     "calibrated_cross_fitted": calibrated,
     "predict_seconds": round(predict_seconds, 2),
-    "device": "cuda" if QUICK and torch.cuda.is_available() else "cpu",
-    "torch_threads": torch.get_num_threads(),
-    "machine": platform.platform(),
-    "wall_seconds": round(wall, 1),
-    "command": "python examples/plot_uncertainty.py" + (" --quick" if QUICK else "")
-    + (f" --bins {args.bins}" if args.bins != 10 else ""),
 }
-(OUT / "uncertainty.json").write_text(json.dumps(record, indent=2))
+record = write_result(
+    OUT / "uncertainty.json", result, ["python", "examples/plot_uncertainty.py", *args.argv],
+    started=t_start, seed=0 if QUICK else None, device=DEVICE, repository=Path(__file__).parent,
+    torch_threads=torch.get_num_threads(),
+)
+fig.savefig(OUT / "uncertainty.png", dpi=120)
 print(f"wrote {OUT / 'uncertainty.png'} and {OUT / 'uncertainty.json'}")
-print(f"total wall time {wall:.1f} s")
+print(f"total wall time {record['wall_seconds']:.1f} s")

@@ -11,7 +11,10 @@ Nothing here imports another part of the package.
   scikit-learn's private modules): :class:`Interval`, :class:`StrOptions`,
   :class:`Options`, :class:`HasMethods`.
 - The record of how a model or result was made: :func:`run_record`,
-  :func:`hardware`, :func:`cpu_name`, :func:`git_commit`.
+  :func:`hardware`, :func:`cpu_name`, :func:`git_commit`; for a study
+  script, :func:`parse_run_options` (``--quick``, ``--out``,
+  ``HFORM_QUICK``) and :func:`write_result` (its numbers and run record in
+  one JSON file).
 - The figures of Ti et al. (2020) and the other published models this
   package compares with: :data:`PAPER_ERRORS`, :data:`PAPER_ROWS`,
   :data:`PUBLISHED_TEST_MAE`, :data:`TABLE_1_LAYERS`, and how to cite them
@@ -28,7 +31,7 @@ from ._paper import (
     TABLE_1_LAYERS,
 )
 from ._constraints import HasMethods, Interval, Options, StrOptions
-from ._records import cpu_name, git_commit, hardware, run_record
+from ._records import cpu_name, git_commit, hardware, parse_run_options, run_record, write_result
 from ._validation import (
     check_finite_target,
     check_hidden_layer_sizes,
@@ -56,6 +59,8 @@ __all__ = [
     "git_commit",
     "hardware",
     "normalized_weights",
+    "parse_run_options",
     "run_record",
     "validate_fit_inputs",
+    "write_result",
 ]
