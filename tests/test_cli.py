@@ -302,8 +302,14 @@ def test_column_errors(models, formulas_csv, capsys):
     assert "no column 'smiles'" in capsys.readouterr().err
 
 
-def test_csv_line_numbers_survive_blank_lines_and_multiline_fields(models, tmp_path, capsys):
+@pytest.mark.parametrize("stream_rows", [None, 1, 2, 3])  # None: one chunk; else through chunk boundaries
+def test_csv_line_numbers_survive_blank_lines_and_multiline_fields(models, tmp_path, monkeypatch, capsys,
+                                                                   stream_rows):
+    from sklearn_hform.cli import predict
+
     single, _ = models
+    if stream_rows is not None:
+        monkeypatch.setattr(predict, "STREAM_ROWS", stream_rows)
     src = tmp_path / "gaps.csv"
     # A blank line (file line 3) and a quoted field spanning lines 4-5: the
     # bad formula on line 7 must be reported as line 7.
@@ -372,3 +378,262 @@ def test_hostile_rows_are_reported_and_the_good_rows_still_written(models, tmp_p
     # Any bad row makes the exit status non-zero, also when it is the only row.
     assert cli.main(["predict", "Xx2O", "--model", str(single)]) == 3
     assert cli.main(["predict", "Fe2O3", "Xx2O", "--model", str(single)]) == 3
+
+
+# --- hform predict -i streams ----------------------------------------------------------------
+
+
+def _count_calls(monkeypatch):
+    """Count the calls of predict_formulas (one per chunk streamed)."""
+    from sklearn_hform import prediction
+
+    calls = []
+    original = prediction.predict_formulas
+
+    def counted(model, formulas, **kwargs):
+        calls.append(len(formulas))
+        return original(model, formulas, **kwargs)
+
+    monkeypatch.setattr(prediction, "predict_formulas", counted)
+    return calls
+
+
+@pytest.fixture
+def long_csv(tmp_path):
+    """40 data rows: bad formulas in several 7-row chunks, a blank line and a quoted line break."""
+    good = ["NaCl", "MgO", "Fe2O3", "LiF", "KCl", "Al2O3", "CaO", "ZnS", "CuO", "TiO2"]
+    lines, bad_lines, line = ["id,formula,note"], {}, 1
+    for i in range(40):
+        if i in (3, 11, 25, 39):
+            formula = f"Xx{i}"
+        else:
+            formula = good[i % len(good)]
+        note = '"two\nlines"' if i == 13 else "n"
+        if i == 20:
+            lines.append("")  # a blank line
+            line += 1
+        lines.append(f"{i},{formula},{note}")
+        line += 1
+        if formula.startswith("Xx"):
+            bad_lines[formula] = line
+        if i == 13:
+            line += 1
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, bad_lines
+
+
+def test_predict_streams_in_chunks_byte_identical(models, long_csv, tmp_path, monkeypatch, capsys):
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    src, bad_lines = long_csv
+    calls = _count_calls(monkeypatch)
+    whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
+    assert cli.main(["predict", "-i", str(src), "-o", str(whole), "--model", str(single)]) == 3
+    assert calls == [40]
+    err_whole = capsys.readouterr().err
+    monkeypatch.setattr(predict, "STREAM_ROWS", 7)
+    assert cli.main(["predict", "-i", str(src), "-o", str(chunked), "--model", str(single)]) == 3
+    assert calls[1:] == [7, 7, 7, 7, 7, 5]
+    err_chunked = capsys.readouterr().err
+    assert chunked.read_bytes() == whole.read_bytes()
+    assert err_chunked.replace(str(chunked), "OUT") == err_whole.replace(str(whole), "OUT")
+    # True file lines, though the bad rows lie in different chunks, after a blank line and a quoted line break.
+    for formula, line in bad_lines.items():
+        assert f"bad formula: line {line}: '{formula}'" in err_chunked
+    assert bad_lines == {"Xx3": 5, "Xx11": 13, "Xx25": 29, "Xx39": 43}
+    assert f"wrote 40 row(s) to {chunked} (36 predicted, 4 bad)" in err_chunked
+    frame = pd.read_csv(chunked, keep_default_na=False)
+    assert list(frame["id"]) == list(range(40)) and frame["note"][13] == "two\nlines"
+    assert list(frame["error"] != "").count(True) == 4
+    # To stdout, streamed, the same bytes.
+    assert cli.main(["predict", "-i", str(src), "--model", str(single)]) == 3
+    assert capsys.readouterr().out == whole.read_text()
+
+
+def test_predict_streams_the_bad_row_report_over_all_chunks(models, tmp_path, monkeypatch, capsys):
+    from sklearn_hform import cli as cli_package
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    monkeypatch.setattr(predict, "STREAM_ROWS", 7)
+    n_bad = cli_package.common.MAX_REPORTED + 5
+    src = tmp_path / "many_bad.csv"
+    src.write_text("formula\n" + "".join(f"Qq{i}\nNaCl\n" for i in range(n_bad)))
+    out = tmp_path / "out.csv"
+    assert cli.main(["predict", "-i", str(src), "-o", str(out), "--model", str(single)]) == 3
+    err = capsys.readouterr().err
+    reported = [line for line in err.splitlines() if line.startswith("hform: bad formula: line")]
+    assert len(reported) == cli_package.common.MAX_REPORTED
+    assert "line 2: 'Qq0'" in reported[0]
+    assert "line 40: 'Qq19'" in reported[-1]
+    assert "hform: bad formula: ... and 5 more" in err
+    assert f"({n_bad} predicted, {n_bad} bad)" in err
+    assert len(pd.read_csv(out, keep_default_na=False)) == 2 * n_bad
+
+
+def test_predict_stream_unseen_warning_is_for_the_whole_file(models, tmp_path, monkeypatch, capsys):
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    unseen = unseen_element(single)
+    monkeypatch.setattr(predict, "STREAM_ROWS", 2)
+    src = tmp_path / "unseen.csv"
+    src.write_text(f"formula\nNaCl\n{unseen}F2\nMgO\nLiF\n{unseen}O\n")
+    assert cli.main(["predict", "-i", str(src), "-o", str(tmp_path / "out.csv"), "--model", str(single)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    assert "2 formula(s)" in warnings[0] and f"['{unseen}']" in warnings[0] and "(line 3, line 6)" in warnings[0]
+
+
+@pytest.mark.parametrize("to_stdout", [False, True])
+def test_predict_stream_fail_mode_with_a_bad_last_chunk_writes_nothing(models, tmp_path, monkeypatch, capsys,
+                                                                       to_stdout):
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    monkeypatch.setattr(predict, "STREAM_ROWS", 3)
+    src = tmp_path / "in.csv"
+    src.write_text("formula\n" + "NaCl\n" * 9 + "Xx2O\n")
+    out = tmp_path / "out.csv"
+    argv = ["predict", "-i", str(src), "--model", str(single), "--on-error", "fail"]
+    assert cli.main(argv if to_stdout else [*argv, "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "line 11: 'Xx2O'" in captured.err and "1 of 10 formula(s) could not be read; nothing written" in captured.err
+    assert captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, no temporary file left
+
+
+def test_predict_stream_interrupted_leaves_the_old_output(models, tmp_path, monkeypatch, capsys):
+    from sklearn_hform import prediction
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    monkeypatch.setattr(predict, "STREAM_ROWS", 2)
+    calls = _count_calls(monkeypatch)
+    counted = prediction.predict_formulas
+
+    def interrupted(model, formulas, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return counted(model, formulas, **kwargs)
+
+    monkeypatch.setattr(prediction, "predict_formulas", interrupted)
+    src = tmp_path / "in.csv"
+    src.write_text("formula\nNaCl\nMgO\nLiF\nKCl\nCaO\n")
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    assert cli.main(["predict", "-i", str(src), "-o", str(out), "--model", str(single)]) == 130
+    assert out.read_text() == "old\n"  # never half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+    capsys.readouterr()
+
+
+def test_predict_stream_checks_columns_before_predicting(models, tmp_path, monkeypatch, capsys):
+    single, _ = models
+    calls = _count_calls(monkeypatch)
+    src = tmp_path / "clash.csv"
+    src.write_text("formula,dHf_eV_per_atom\nNaCl,1\n")
+    out = tmp_path / "out.csv"
+    assert cli.main(["predict", "-i", str(src), "-o", str(out), "--model", str(single)]) == 1
+    assert "already has column(s) ['dHf_eV_per_atom']" in capsys.readouterr().err
+    assert calls == [] and not out.exists()
+    src.write_text("formula\nNaCl\n")
+    assert cli.main(["predict", "-i", str(src), "-o", str(tmp_path / "no" / "dir.csv"), "--model", str(single)]) == 1
+    assert "cannot write output file" in capsys.readouterr().err and calls == []
+
+
+def test_predict_stream_header_only_file(models, tmp_path, capsys):
+    single, _ = models
+    src = tmp_path / "header.csv"
+    src.write_text("id,formula\n")
+    out = tmp_path / "out.csv"
+    assert cli.main(["predict", "-i", str(src), "-o", str(out), "--model", str(single)]) == 0
+    assert out.read_text() == "id,formula,dHf_eV_per_atom,error\n"
+    assert "wrote 0 row(s)" in capsys.readouterr().err
+
+
+def test_predict_stream_progress_bar(models, tmp_path, monkeypatch, capsys):
+    from sklearn_hform.cli import predict
+
+    single, _ = models
+    monkeypatch.setattr(predict, "STREAM_ROWS", 2)
+    monkeypatch.setattr(predict, "LONG_INPUT_BYTES", 1)  # every file is "long"
+    src = tmp_path / "in.csv"
+    src.write_text("formula\nNaCl\nMgO\nLiF\n")
+    argv = ["predict", "-i", str(src), "-o", str(tmp_path / "out.csv"), "--model", str(single)]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "predicting" in err and "3/3" in err
+    assert cli.main([*argv, "--no-progress"]) == 0
+    assert "predicting" not in capsys.readouterr().err
+
+
+class _NoRead(io.StringIO):
+    """A stream that fails if anything reads it whole."""
+
+    def read(self, *args):
+        raise AssertionError("read() called: the file was read whole")
+
+
+def test_read_csv_chunks_reads_lazily():
+    from sklearn_hform.cli.common import CommandError, read_csv_chunks
+
+    stream = _NoRead('formula,note\nNaCl,a\n\nMgO,"two\nlines"\nLiF,b\nXx2O,c,extra\n', newline="")
+    chunks = read_csv_chunks(stream, 2)
+    frame, lines = next(chunks)  # before the bad line is reached
+    assert list(frame["formula"]) == ["NaCl", "MgO"] and frame["note"][1] == "two\nlines" and lines == [2, 4]
+    assert list(frame.index) == [0, 1]
+    with pytest.raises(CommandError, match=r"line 7: 3 field\(s\), the header has 2"):
+        next(chunks)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 100])
+def test_read_csv_is_read_csv_chunks_joined(tmp_path, rows):
+    from sklearn_hform.cli.common import read_csv, read_csv_chunks
+
+    src = tmp_path / "gaps.csv"
+    src.write_text('formula,note\r\nNaCl,\r\n\r\nMgO,"two\nlines"\r\nNA,b\r\nXx2O,c\r\n', newline="")
+    frame, lines = read_csv(src)
+    assert lines == [2, 4, 6, 7] and list(frame["formula"]) == ["NaCl", "MgO", "NA", "Xx2O"]
+    assert frame["note"][0] == "" and (frame.dtypes == object).all()
+    chunks = list(read_csv_chunks(src, rows))
+    assert all(len(f) <= rows for f, _ in chunks) and sum(len(f) for f, _ in chunks) == 4
+    assert [n for _, chunk_lines in chunks for n in chunk_lines] == lines
+    pd.testing.assert_frame_equal(pd.concat([f for f, _ in chunks]), frame)
+
+
+def test_read_csv_chunks_errors(tmp_path):
+    from sklearn_hform.cli.common import CommandError, read_csv, read_csv_chunks
+
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("formula,note\n\n")
+    [(frame, lines)] = read_csv_chunks(header_only, 5)
+    assert list(frame.columns) == ["formula", "note"] and len(frame) == 0 and lines == []
+    assert list(read_csv(header_only)[0].columns) == ["formula", "note"]
+    cases = {"empty.csv": ("\n\n", "is empty"), "twice.csv": ("a,a\n1,2\n", "the header repeats a column name"),
+             "huge.csv": ("a\n" + "x" * 200_000 + "\n", "as CSV, line 2")}
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(CommandError, match=message):
+            read_csv(tmp_path / name)
+    (tmp_path / "latin1.csv").write_bytes(b"formula\nNaCl\n" + b"Caf\xe9\n")
+    with pytest.raises(CommandError, match=r"as UTF-8 text: invalid continuation byte \(byte 0xe9\)"):
+        read_csv(tmp_path / "latin1.csv")
+    with pytest.raises(CommandError, match="input file 'no_such.csv' not found"):
+        next(read_csv_chunks("no_such.csv", 5))
+    with pytest.raises(CommandError, match="is a directory"):
+        next(read_csv_chunks(tmp_path, 5))
+
+
+def test_read_csv_chunks_yields_before_a_late_decoding_error(tmp_path):
+    from sklearn_hform.cli.common import CommandError, read_csv_chunks
+
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"formula\n" + b"NaCl\n" * 5000 + b"Caf\xe9\n")
+    chunks = read_csv_chunks(late, 10)
+    frame, lines = next(chunks)
+    assert lines == list(range(2, 12))
+    with pytest.raises(CommandError, match=r"'.*late\.csv' as UTF-8 text after line \d+: invalid continuation"):
+        list(chunks)

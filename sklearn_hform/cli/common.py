@@ -1,8 +1,8 @@
 """What the ``hform`` commands share: errors, model lookup, CSV reading, argument types, tables."""
 
 import argparse
+import contextlib
 import csv
-import io
 import math
 import os
 import sys
@@ -25,6 +25,7 @@ __all__ = [
     "target_name",
     "positive_int",
     "read_csv",
+    "read_csv_chunks",
     "report_rows",
     "system_and_step",
 ]
@@ -41,6 +42,8 @@ EXIT_BAD_ROWS = 3
 MAX_REPORTED = 20
 #: ``--model pretrained:NAME`` always means the shipped model, whatever folders exist.
 PRETRAINED_PREFIX = "pretrained:"
+#: Rows per chunk when :func:`read_csv` reads a whole file through :func:`read_csv_chunks`.
+READ_CSV_ROWS = 65_536
 
 
 class LineFormatter(argparse.HelpFormatter):
@@ -111,12 +114,124 @@ def target_name(spec):
     return name if isinstance(name, str) and name else None
 
 
-def read_csv(path, what="input"):
-    """A CSV file as text columns, and the file line on which each data row starts.
+def read_csv_chunks(path, rows, what="input"):
+    """Read a CSV file as text columns, ``rows`` data rows at a time.
 
     Every value stays text ("NA" or "" must reach the formula parser as
     written, not become NaN). Blank lines are skipped; quoted fields may
-    span lines; the reported line numbers are those an editor shows.
+    span lines; the reported line numbers are those an editor shows. The
+    file is read as the chunks are asked for, never whole, so a file larger
+    than memory can be read; an error in it is raised when the reading
+    reaches it, after the chunks before it were yielded.
+
+    Parameters
+    ----------
+    path : str, path-like or text file object
+        The file; ``"-"`` reads stdin. An open text file (opened with
+        ``newline=""``) is read from where it stands and not closed.
+    rows : int
+        The most data rows in a chunk, at least 1.
+    what : str, default="input"
+        What the file is, for the error messages ("input file 'x.csv' ...").
+
+    Yields
+    ------
+    frame : pandas.DataFrame
+        Up to ``rows`` rows, every value a ``str``, the header's columns,
+        indexed by the row's position among the file's data rows. A file
+        with a header and no data rows yields one empty frame, so its
+        columns are known.
+    lines : list of int
+        The file line on which each row of ``frame`` starts.
+
+    Raises
+    ------
+    CommandError
+        The file is missing, a directory, not UTF-8, not CSV, empty, has a
+        repeated column name in its header or a row whose field count is not
+        the header's.
+    """
+    import pandas as pd
+
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"rows must be a positive integer, got {rows!r}")
+    name = str(getattr(path, "name", "<stream>")) if hasattr(path, "readline") else str(path)
+    with _open_text(path, name, what) as f:
+        reader = csv.reader(f)
+        header, block, lines, last, done = None, [], [], 0, 0
+        try:
+            for record in reader:
+                start, last = last + 1, reader.line_num
+                if not record or record == [""]:
+                    continue
+                if header is None:
+                    header = record
+                    # Checked here, not at the end: a stream would otherwise find out after predicting it.
+                    if len(set(header)) != len(header):
+                        raise CommandError(f"{what} file {name!r}: the header repeats a column name")
+                    continue
+                if len(record) != len(header):
+                    raise CommandError(
+                        f"{what} file {name!r}, line {start}: {len(record)} field(s), the header has {len(header)}"
+                    )
+                block.append(record)
+                lines.append(start)
+                if len(block) == rows:
+                    yield _text_frame(pd, block, header, done), lines
+                    done += len(block)
+                    block, lines = [], []
+        except csv.Error as exc:
+            raise CommandError(f"cannot read {what} file {name!r} as CSV, line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            # The text is decoded in blocks ahead of the parser, so the bad byte lies
+            # somewhere after the last line parsed; exc's position is within a block.
+            after = f" after line {reader.line_num}" if reader.line_num else ""
+            byte = exc.object[exc.start : exc.start + 1].hex()
+            raise CommandError(
+                f"cannot read {what} file {name!r} as UTF-8 text{after}: {exc.reason} (byte 0x{byte})"
+            ) from None
+    if header is None:
+        raise CommandError(f"{what} file {name!r} is empty")
+    if block or not done:
+        yield _text_frame(pd, block, header, done), lines
+
+
+@contextlib.contextmanager
+def _open_text(path, name, what):
+    """``path`` open for reading as UTF-8 CSV text; stdin and open files are lent, not closed."""
+    if hasattr(path, "readline"):
+        yield path
+        return
+    if name == "-":
+        yield sys.stdin
+        return
+    try:
+        f = open(path, encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise CommandError(f"{what} file {name!r} not found") from None
+    except IsADirectoryError:
+        raise CommandError(f"{what} file {name!r} is a directory") from None
+    with f:
+        yield f
+
+
+def _text_frame(pd, block, header, done):
+    """The rows of ``block`` as a frame of text, indexed from ``done`` on."""
+    return pd.DataFrame(block, columns=header, dtype=object, index=pd.RangeIndex(done, done + len(block)))
+
+
+def read_csv(path, what="input"):
+    """A CSV file as text columns, and the file line on which each data row starts.
+
+    The whole file at once: :func:`read_csv_chunks`, whose rules it
+    follows, joined.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; ``"-"`` reads stdin.
+    what : str, default="input"
+        What the file is, for the error messages.
 
     Returns
     -------
@@ -125,41 +240,12 @@ def read_csv(path, what="input"):
     """
     import pandas as pd
 
-    try:
-        if str(path) == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read()
-    except FileNotFoundError:
-        raise CommandError(f"{what} file {str(path)!r} not found") from None
-    except IsADirectoryError:
-        raise CommandError(f"{what} file {str(path)!r} is a directory") from None
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"cannot read {what} file {str(path)!r} as UTF-8 text: {exc}") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header, rows, lines, last = None, [], [], 0
-    try:
-        for record in reader:
-            start, last = last + 1, reader.line_num
-            if not record or record == [""]:
-                continue
-            if header is None:
-                header = record
-                continue
-            if len(record) != len(header):
-                raise CommandError(
-                    f"{what} file {str(path)!r}, line {start}: {len(record)} field(s), the header has {len(header)}"
-                )
-            rows.append(record)
-            lines.append(start)
-    except csv.Error as exc:
-        raise CommandError(f"cannot read {what} file {str(path)!r} as CSV, line {reader.line_num}: {exc}") from None
-    if header is None:
-        raise CommandError(f"{what} file {str(path)!r} is empty")
-    if len(set(header)) != len(header):
-        raise CommandError(f"{what} file {str(path)!r}: the header repeats a column name")
-    return pd.DataFrame(rows, columns=header, dtype=object), lines
+    frames, lines = [], []
+    for frame, chunk_lines in read_csv_chunks(path, READ_CSV_ROWS, what=what):
+        frames.append(frame)
+        lines.extend(chunk_lines)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame, lines
 
 
 def system_and_step(system, step):
@@ -184,12 +270,24 @@ def column(frame, name, option, path):
     return frame[name]
 
 
-def report_rows(items, what):
-    """List ``(where, message)`` items on stderr, the first few in full."""
+def report_rows(items, what, total=None):
+    """List ``(where, message)`` items on stderr, the first few in full.
+
+    Parameters
+    ----------
+    items : list of (str, str)
+        The rows, or (with ``total``) the first :data:`MAX_REPORTED` of them.
+    what : str
+        What the rows are ("bad formula"), the start of each line.
+    total : int, default=None
+        How many rows there are in all (``None``: ``len(items)``), for a
+        reader of a stream that keeps only the first few.
+    """
+    total = len(items) if total is None else total
     for where, message in items[:MAX_REPORTED]:
         err(f"{what}: {where}: {message}")
-    if len(items) > MAX_REPORTED:
-        err(f"{what}: ... and {len(items) - MAX_REPORTED} more")
+    if total > MAX_REPORTED:
+        err(f"{what}: ... and {total - MAX_REPORTED} more")
 
 
 def format_table(columns, rows):
