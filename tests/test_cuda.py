@@ -70,3 +70,50 @@ def test_stacked_ensemble_on_the_gpu(data):
     alone.fit(X, y)
     assert np.mean(np.abs(alone.predict(X) - y)) == pytest.approx(np.mean(np.abs(ens.estimators_[0].predict(X) - y)),
                                                                   rel=0.2)
+
+
+@pytest.fixture(scope="module")
+def compositions():
+    # Rows of 1 to 5 elements out of 12: five token lengths, so five graphs.
+    rng = np.random.default_rng(1)
+    X = np.zeros((3000, 12), dtype=np.float32)
+    for i, k in enumerate(rng.integers(1, 6, size=len(X))):
+        X[i, rng.choice(12, size=k, replace=False)] = rng.dirichlet(np.ones(k))
+    y = (X @ rng.normal(size=12)).astype(np.float32)
+    return X, y
+
+
+TRANSFORMER = dict(d_model=32, n_heads=4, n_layers=2, dim_feedforward=64, batch_size=128, device="cuda",
+                   random_state=0)
+
+
+def test_transformer_steps_replay_one_graph_per_length(compositions):
+    from sklearn_hform import CompositionTransformerRegressor
+
+    X, y = compositions
+    graphed = CompositionTransformerRegressor(**TRANSFORMER, max_epochs=3, cuda_graphs=True).fit(X, y)
+    eager = CompositionTransformerRegressor(**TRANSFORMER, max_epochs=3, cuda_graphs=False).fit(X, y)
+    step = graphed.net_.graph_step_
+    assert step is not None and not step.failed
+    # One graph per (rows, length) of the full batches: a length each.
+    assert {shape[0][0][0][1] for shape in step.graphs} == set(range(1, 6))
+    # The same kernels on the same batches in the same order; float32
+    # rounding differences (~1e-7 a step) stay far below 1e-4 over three epochs.
+    np.testing.assert_allclose(graphed.predict(X), eager.predict(X), atol=1e-4)
+    np.testing.assert_allclose(graphed.net_.history[:, "train_loss"], eager.net_.history[:, "train_loss"], rtol=1e-4)
+
+
+def test_transformer_graphs_with_dropout_and_bf16(compositions):
+    from sklearn_hform import CompositionTransformerRegressor
+
+    X, y = compositions
+    est = CompositionTransformerRegressor(**TRANSFORMER, max_epochs=2, dropout=0.1, mixed_precision=True).fit(X, y)
+    assert est.net_.graph_step_.graphs and np.isfinite(est.predict(X)).all()
+
+
+def test_auto_precision_on_the_gpu(compositions):
+    from sklearn_hform import CompositionTransformerRegressor
+
+    X, y = compositions
+    est = CompositionTransformerRegressor(**TRANSFORMER, max_epochs=1, mixed_precision="auto").fit(X, y)
+    assert est.training_precision_ in ("float32", "bfloat16") and est.precision_choice_["device"].startswith("cuda")

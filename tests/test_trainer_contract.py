@@ -122,9 +122,10 @@ def test_the_package_modules_declare_their_capabilities():
         mlp = FractionMLP(4, (8,))
         attention = ElementAttentionNet(4, 8, 2, 1, 16)
         assert module_capability(mlp, "vmap_safe") and module_capability(mlp, "cuda_graph_safe")
-        # Its token count is read from the device and sets the padded shape.
+        assert not module_capability(mlp, "token_batches")
+        # Trained on batches of one length, as tokens: one shape per length, no host reads.
+        assert module_capability(attention, "token_batches") and module_capability(attention, "cuda_graph_safe")
         assert not module_capability(attention, "vmap_safe")
-        assert not module_capability(attention, "cuda_graph_safe")
     assert not hasattr(FractionMLP, "static_forward") and not hasattr(ElementAttentionNet, "static_forward")
 
 
@@ -225,7 +226,7 @@ def test_defaults_differ_between_networks_and_the_text_follows():
 
 def test_class_specific_notes_join_the_shared_text():
     doc = {p.name: _words(" ".join(p.desc)) for p in ClassDoc(CompositionTransformerRegressor)["Parameters"]}
-    assert "never captured" in doc["cuda_graphs"]
+    assert "every full batch has one shape" in doc["cuda_graphs"]
     assert "never captured" not in _words(FormationEnthalpyRegressor.__doc__)
 
 

@@ -4,13 +4,17 @@ What :class:`~sklearn_hform.neural_network.BaseTorchRegressor` trains
 through, and nothing that knows about estimators:
 
 - ``_capabilities.py``: what a module declares the engine may do with it
-  (``vmap_safe``, ``cuda_graph_safe``): :func:`module_capability`.
+  (``vmap_safe``, ``cuda_graph_safe``, ``token_batches``): :func:`module_capability`.
 - ``_devices.py``: the accepted ``device`` spellings and ``"auto"``.
 - ``_schedules.py``: learning-rate schedules (:class:`WarmupCosine`).
 - ``_seeding.py``: weight initialisation and dropout from the fit's own
   ``torch.Generator``.
 - ``_batching.py``: training data resident on the device, shuffled slices
-  as batches, the validation split, chunked prediction.
+  as batches, or rows as element tokens, grouped by element count inside
+  each batch (:class:`TokenData`, :class:`ElementCountBatches`), the validation split,
+  chunked prediction.
+- ``_precision.py``: ``mixed_precision="auto"``, bfloat16 where it is
+  measured faster (:func:`choose_precision`).
 - ``_cuda_graphs.py``: the training step captured once as a CUDA graph.
 - ``_tensor_net.py``: :class:`TensorNet`, the skorch net, and
   :func:`make_net`.
@@ -30,7 +34,9 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_devices": ("DEVICE_FORMS", "check_device", "cuda_visible", "resolve_device"),
     "_schedules": ("WarmupCosine",),
     "_seeding": ("fit_generator_layers", "initialize_parameters", "use_generator"),
-    "_batching": ("PREDICT_CHUNK", "ShuffleSplitTensors", "TensorBatches", "TensorData", "predict_in_chunks"),
+    "_batching": ("PREDICT_CHUNK", "ElementCountBatches", "ShuffleSplitTensors", "TensorBatches", "TensorData", "TokenData",
+                  "element_tokens", "predict_in_chunks", "token_lengths"),
+    "_precision": ("MARGIN", "choose_precision"),
     "_cuda_graphs": ("CudaGraphStep", "graphs_possible"),
     "_tensor_net": ("LOSS_CLASSES", "OPTIMIZER_CLASSES", "TensorNet", "make_net"),
     "_vmapped": ("StackedBatches", "StackedData", "StackedModule", "StackedNet"),

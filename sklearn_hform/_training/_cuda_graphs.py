@@ -12,8 +12,9 @@ one launch. What makes this safe:
   them afresh at every replay instead of accumulating;
 * dropout generators of the module are registered with the graph, so each
   replay draws new masks;
-* a batch of another shape (the short last batch of an epoch) takes the
-  eager step, on the same weights and optimiser state.
+* each batch shape gets its own graph; shapes past the budget (or seen
+  too rarely to warm up, as the short last batch) take the eager step, on
+  the same weights and optimiser state.
 
 If capture fails, the fit continues eagerly with a warning.
 """
@@ -69,8 +70,22 @@ def _copy_into(static, batch):
             _copy_into(s, b)
 
 
+class _Captured:
+    """One captured step: its graph, its static batch, its loss and the net attributes it set."""
+
+    def __init__(self, graph, static, loss, captured):
+        self.graph, self.static, self.loss, self.captured = graph, static, loss, captured
+
+
 class CudaGraphStep:
     """Run a net's training steps, replaying a captured CUDA graph whenever the batch shape allows.
+
+    One graph per batch shape, up to ``max_graphs`` of them (the full
+    batches of a fit have one shape; a validation split or a data path with
+    several shapes would add a graph each). A shape first takes :data:`WARMUP_STEPS` eager steps on a
+    side stream, then is captured; shapes beyond ``max_graphs`` (the short
+    last batches, say, when the full ones have filled the budget) take the
+    eager step.
 
     Parameters
     ----------
@@ -79,32 +94,39 @@ class CudaGraphStep:
     outputs : sequence of str, default=()
         Attributes of ``net`` that its ``get_loss`` sets to tensors during
         a step; after a replay they point at the captured tensors again.
+    max_graphs : int, default=16
+        Shapes captured at most; each graph keeps its own memory pool.
     """
 
-    def __init__(self, net, outputs=()):
+    def __init__(self, net, outputs=(), max_graphs=16):
         self.net = net
         self.outputs = tuple(outputs)
-        self.graph = None
-        self.shape = None
-        self.warm = 0
+        self.max_graphs = max_graphs
+        self.graphs = {}
+        self.warm = {}
         self.failed = False
+
+    @property
+    def graph(self):
+        """The first captured graph, or None (what a single-shape fit captured)."""
+        return next(iter(self.graphs.values())).graph if self.graphs else None
 
     def __call__(self, batch):
         """Take one training step on ``batch``; returns the loss (a device tensor)."""
         shape = _shapes(batch)
-        if self.graph is not None and shape == self.shape:
-            _copy_into(self.static, batch)
-            self.graph.replay()
-            for name, value in self.captured.items():
+        step = self.graphs.get(shape)
+        if step is not None:
+            _copy_into(step.static, batch)
+            step.graph.replay()
+            for name, value in step.captured.items():
                 setattr(self.net, name, value)
-            return self.loss
-        if self.graph is None and not self.failed and self.shape in (None, shape):
-            self.shape = shape
-            if self.warm < WARMUP_STEPS:
-                self.warm += 1
-                return self._side_stream_step(batch)
-            return self._capture(batch)
-        return self.net.train_step(batch)["loss"]
+            return step.loss
+        if self.failed or (shape not in self.warm and len(self.warm) >= self.max_graphs):
+            return self.net.train_step(batch)["loss"]
+        if self.warm.get(shape, 0) < WARMUP_STEPS:
+            self.warm[shape] = self.warm.get(shape, 0) + 1
+            return self._side_stream_step(batch)
+        return self._capture(shape, batch)
 
     def _side_stream_step(self, batch):
         stream = torch.cuda.Stream(device=self.net.device)
@@ -114,9 +136,9 @@ class CudaGraphStep:
         torch.cuda.current_stream(self.net.device).wait_stream(stream)
         return loss
 
-    def _capture(self, batch):
+    def _capture(self, shape, batch):
         net = self.net
-        self.static = _clone(batch)
+        static = _clone(batch)
         graph = torch.cuda.CUDAGraph()
         generators = _dropout_generators(net.module_)
         if generators and not hasattr(graph, "register_generator_state"):
@@ -125,10 +147,12 @@ class CudaGraphStep:
             return net.train_step(batch)["loss"]
         for generator in generators:
             graph.register_generator_state(generator)
+        # Each graph writes the gradients it allocates itself; an eager step
+        # (skorch's train_step zeroes them to None first) allocates its own.
         net.optimizer_.zero_grad(set_to_none=True)
         try:
             with torch.cuda.graph(graph):
-                Xi, yi = self.static
+                Xi, yi = static
                 y_pred = net.infer(Xi)
                 loss = net.get_loss(y_pred, yi, X=Xi, training=True)
                 loss.backward()
@@ -139,8 +163,7 @@ class CudaGraphStep:
             warnings.warn(f"CUDA graph capture failed, training on eagerly: {exc}", RuntimeWarning, stacklevel=2)
             net.optimizer_.zero_grad(set_to_none=True)
             return net.train_step(batch)["loss"]
-        self.graph, self.loss = graph, loss
-        self.captured = {name: getattr(net, name) for name in self.outputs}
+        self.graphs[shape] = _Captured(graph, static, loss, {name: getattr(net, name) for name in self.outputs})
         # Capture records without running: replay runs this batch's step.
         graph.replay()
         return loss

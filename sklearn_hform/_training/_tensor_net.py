@@ -34,6 +34,11 @@ def _acts_on_batches(callback, events=_BATCH_EVENTS):
     return any(getattr(type(callback), e) is not getattr(Callback, e) for e in events)
 
 
+def _rows(X):
+    """Rows in a batch's features: a tensor, or groups of element tokens (see ``token_batches``)."""
+    return sum(len(group[0]) for group in X) if isinstance(X, (tuple, list)) else len(X)
+
+
 class TensorNet(NeuralNetRegressor):
     """skorch regressor over :mod:`sklearn_hform._training._batching` tensors.
 
@@ -43,8 +48,11 @@ class TensorNet(NeuralNetRegressor):
         As :class:`skorch.regressor.NeuralNetRegressor`. The criterion must
         be built with ``reduction="none"``: the net reduces the per-row
         losses itself, weighting them when sample weights are present.
-    mixed_precision : bool, default=False
-        Run the module under bfloat16 autocast (float32 accumulation).
+    mixed_precision : bool or "auto", default=False
+        Run the module under bfloat16 autocast (float32 accumulation);
+        ``"auto"``: where a few passes on a batch of the data measure it
+        faster than float32 (:func:`~sklearn_hform._training._precision.choose_precision`),
+        the measurement kept as ``precision_choice_``.
     cuda_graphs : bool, default=False
         On CUDA, replay full batches' training steps from a captured graph
         (:mod:`sklearn_hform._training._cuda_graphs`) when the module declares
@@ -82,10 +90,27 @@ class TensorNet(NeuralNetRegressor):
             self.graph_step_ = CudaGraphStep(self, outputs=self.graph_outputs)
         return lambda batch, **kw: self.graph_step_(batch)
 
+    @property
+    def autocast_bfloat16(self):
+        """Whether steps run under bfloat16 autocast: ``mixed_precision``, with ``"auto"`` as measured."""
+        if self.mixed_precision == "auto":
+            return bool(getattr(self, "precision_choice_", {}).get("mixed_precision", False))
+        return bool(self.mixed_precision)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        if self.mixed_precision == "auto":
+            from ._precision import choose_precision
+
+            # Drawn without shuffling: the fit's random streams stay those of a fit without "auto".
+            options = {**self.get_params_for("iterator_train"), "shuffle": False, "generator": None}
+            batch = self.iterator_train(X, batch_size=self.batch_size, **options).typical_batch()
+            self.precision_choice_ = choose_precision(self.module_, batch, self.device)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
     def infer(self, x, **fit_params):
         device_type = torch.device(self.device).type
         # No autocast weight cache: a captured graph must cast at every replay.
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.autocast_bfloat16, cache_enabled=False):
             y = super().infer(x, **fit_params)
         return y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
 
@@ -121,7 +146,7 @@ class TensorNet(NeuralNetRegressor):
                 return step_fn(batch, **kw)["loss"]
         for batch in iterator:
             loss = take_step(batch, **fit_params)
-            n = len(batch[0])
+            n = _rows(batch[0])
             total += loss.detach().float() * n
             rows += n
             batches += 1
@@ -140,7 +165,10 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     Parameters
     ----------
     module : torch.nn.Module
-        Initialised, on the CPU.
+        Initialised, on the CPU. One that declares ``token_batches`` trains
+        on :class:`~sklearn_hform._training._batching.TokenData` in
+        :class:`~sklearn_hform._training._batching.ElementCountBatches`
+        (one padded width per batch when its steps are captured).
     optimizer, loss : str
         Keys of :data:`OPTIMIZER_CLASSES` and :data:`LOSS_CLASSES`.
     lr, weight_decay : float
@@ -153,7 +181,7 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     callbacks : list of (str, Callback)
     device : str
     verbose : int
-    mixed_precision : bool
+    mixed_precision : bool or "auto"
     cuda_graphs : bool, default=False
         On CUDA: capturable optimiser and graph-replayed steps (see :class:`TensorNet`).
     net_class : type, default=None
@@ -163,7 +191,8 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     -------
     TensorNet
     """
-    from ._batching import ShuffleSplitTensors, TensorBatches, TensorData
+    from ._batching import ElementCountBatches, ShuffleSplitTensors, TensorBatches, TensorData, TokenData
+    from ._capabilities import module_capability
 
     # One multi-tensor update per step instead of a Python loop over the
     # parameter tensors (on a GPU, one fused kernel instead of dozens).
@@ -172,6 +201,12 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
     if cuda_graphs:
         optimizer_kwargs["capturable"] = True
     split = None if validation_fraction is None else ShuffleSplitTensors(validation_fraction, seed)
+    # A module that takes element tokens gets its batches grouped by element
+    # count; a captured step needs one shape, so then one padded width.
+    tokens = module_capability(module, "token_batches")
+    batches = ElementCountBatches if tokens else TensorBatches
+    static = {"iterator_train__static_width": True} if tokens and cuda_graphs and module_capability(
+        module, "cuda_graph_safe") else {}
     return (net_class or TensorNet)(
         module=module,
         criterion=LOSS_CLASSES[loss],
@@ -182,12 +217,13 @@ def make_net(module, *, optimizer, loss, lr, weight_decay, batch_size, max_epoch
         batch_size=batch_size,
         max_epochs=max_epochs,
         train_split=split,
-        dataset=TensorData,
+        dataset=TokenData if tokens else TensorData,
         dataset__device=device,
-        iterator_train=TensorBatches,
+        iterator_train=batches,
         iterator_train__shuffle=True,
         iterator_train__generator=generator,
-        iterator_valid=TensorBatches,
+        iterator_valid=batches,
+        **static,
         callbacks=callbacks,
         device=device,
         verbose=verbose,

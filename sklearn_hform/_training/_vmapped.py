@@ -161,7 +161,7 @@ class StackedNet(TensorNet):
 
     def infer(self, x, **fit_params):
         device_type = torch.device(self.device).type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.autocast_bfloat16, cache_enabled=False):
             return super(TensorNet, self).infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -24,10 +24,12 @@ def _check_non_negative(X):
 
 
 @document_training_parameters(notes={
-    "mixed_precision": "Here the encoder runs under autocast and the head stays float32: about 1.6x faster on "
-                       "CPUs with AVX512-BF16 or AMX.",
-    "cuda_graphs": "Kept for the shared interface: this network's token count depends on the batch, so its "
-                   "module declares no cuda_graph_safe and its steps are never captured.",
+    "mixed_precision": "Here the encoder runs under autocast and the head stays float32. Whether that pays "
+                       "depends on the machine: on a 2-core Xeon with AMX an epoch took 0.90x the speed of "
+                       "float32 (benchmarks/bench_transformer.py), so ``\"auto\"`` measures.",
+    "cuda_graphs": "A captured fit pads its batches to the longest row of the data, so that every full "
+                   "batch has one shape; otherwise (and on the CPU) each batch is grouped by element count "
+                   "and nothing is padded.",
 })
 class CompositionTransformerRegressor(BaseTorchRegressor):
     """Transformer encoder over the elements of each composition, a scikit-learn regressor.

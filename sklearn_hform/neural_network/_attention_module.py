@@ -6,6 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._training._batching import element_tokens
 from ._layers import GeneratorDropout
 
 __all__ = ["ElementAttentionNet"]
@@ -103,19 +104,32 @@ class ElementAttentionNet(nn.Module):
 
     Notes
     -----
-    A batch is padded to the largest number of elements present in any of
-    its rows, so the cost follows the compositions, not the 94 columns;
-    finding that number reads one integer from the device per batch.
+    The forward pass takes either of two inputs:
+
+    * a batch of fraction vectors, ``(n, n_features)``: it is padded to the
+      largest number of elements present in any of its rows (finding that
+      number reads one integer from the device) and the padding is masked;
+    * groups of element tokens, a tuple of ``(fractions, elements)`` of
+      shape ``(rows, length)`` each for rows that all have ``length``
+      elements (:func:`~sklearn_hform._training._batching.element_tokens`),
+      or ``(fractions, elements, padding)`` for a padded group: no read of
+      the device, and no padding for exact groups. The output follows the
+      groups' order. The trainer batches rows this way
+      (``token_batches``), so the cost follows the compositions, not the
+      94 columns nor the longest row of a batch.
+
     A row with nothing positive keeps its largest entry as its only token,
     so every row has an output.
     """
 
     #: Parameters that autocast casts to bfloat16 before use.
     autocast_prefixes = ("encoder.",)
-    #: The token count of a batch is read from the device (``.max()``) and
-    #: sets the padded shape: no vmap over members, no captured step.
+    #: Trained and predicted on token groups of one element count each.
+    token_batches = True
+    #: A step on padded token batches of one width has one shape and no host reads.
+    cuda_graph_safe = True
+    #: Members are not stacked: torch.func.vmap of the token path is not tried.
     vmap_safe = False
-    cuda_graph_safe = False
 
     def __init__(self, n_features, d_model, n_heads, n_layers, dim_feedforward, dropout=0.0):
         super().__init__()
@@ -135,19 +149,33 @@ class ElementAttentionNet(nn.Module):
                                   nn.GELU(), nn.Linear(d_model, 1))
 
     def forward(self, X):
-        n_tokens = max(int((X > 0).sum(dim=1).max()), 1)
-        fraction, element = X.topk(n_tokens, dim=1)
-        present = fraction > 0
-        present[:, 0] = True
+        if isinstance(X, (tuple, list)):
+            pooled = torch.cat([self.pool(*group) for group in X])
+        else:
+            fraction, element = element_tokens(X, max(int((X > 0).sum(dim=1).max()), 1))
+            present = fraction > 0
+            present[:, 0] = True
+            pooled = self.pool(fraction, element, ~present)
+        with torch.autocast(pooled.device.type, enabled=False):
+            return self.head(pooled).squeeze(-1)
+
+    def pool(self, fraction, element, padding=None):
+        """The encoded tokens of some rows, pooled by fraction: ``(rows, d_model)``, float32.
+
+        Parameters
+        ----------
+        fraction : torch.Tensor of shape (rows, length)
+        element : torch.Tensor of shape (rows, length), int64
+        padding : torch.Tensor of shape (rows, length), bool, or None
+            ``True`` at the padding tokens; ``None`` when every token exists.
+        """
         x = fraction.clamp_min(0).float()
         code = torch.stack([x, torch.log(x.clamp_min(1e-8)) / 10], dim=-1)
         h = self.embedding(element) + self.fraction(code.to(self.embedding.weight.dtype))
-        h = self.encoder(h, src_key_padding_mask=~present)
-        h = self.norm(h)
-        weight = x * present
+        h = self.norm(self.encoder(h, src_key_padding_mask=padding))
+        weight = x if padding is None else x * ~padding
         # Rows whose only token has fraction 0 are pooled evenly instead.
-        weight = torch.where(weight.sum(dim=1, keepdim=True) > 0, weight, present.float())
+        evenly = torch.ones_like(x) if padding is None else (~padding).float()
+        weight = torch.where(weight.sum(dim=1, keepdim=True) > 0, weight, evenly)
         weight = weight / weight.sum(dim=1, keepdim=True)
-        pooled = (h.float() * weight.unsqueeze(-1)).sum(dim=1)
-        with torch.autocast(X.device.type, enabled=False):
-            return self.head(pooled).squeeze(-1)
+        return (h.float() * weight.unsqueeze(-1)).sum(dim=1)

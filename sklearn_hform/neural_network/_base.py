@@ -74,6 +74,12 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         The device ``module_`` lives and predicts on.
     n_iter_ : int
         Epochs run by the last fit.
+    training_precision_ : {"float32", "bfloat16"}
+        What the last fit trained in (with ``mixed_precision="auto"``, what
+        it measured faster).
+    precision_choice_ : dict
+        With ``mixed_precision="auto"``: the measurement behind the choice
+        (``float32_s`` and ``bfloat16_s`` per pass, ``mixed_precision``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When fitted on a DataFrame with string column names.
@@ -84,7 +90,7 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "mixed_precision": ["boolean"],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
         "predict_precision": [StrOptions(set(PREDICT_PRECISIONS))],
         "cuda_graphs": ["boolean"],
         "loss": [StrOptions(set(LOSSES))],
@@ -319,6 +325,14 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         self.initialize_module(module, torch.Generator().manual_seed(seed))
         return module
 
+    def record_training_precision(self, net):
+        """Keep what the fit trained in: ``training_precision_``, and ``precision_choice_`` for ``"auto"``."""
+        self.training_precision_ = "bfloat16" if net.autocast_bfloat16 else "float32"
+        if getattr(net, "precision_choice_", None) is not None:
+            self.precision_choice_ = dict(net.precision_choice_)
+        elif hasattr(self, "precision_choice_"):
+            del self.precision_choice_  # it described an earlier fit
+
     def set_fitted_module(self, module, device, n_iter):
         """Become fitted with ``module`` (trained on ``device`` for ``n_iter`` epochs)."""
         module.eval()
@@ -332,7 +346,6 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
 
         import torch
 
-        from .._training._batching import TensorData
         from .._training._seeding import use_generator
 
         if self.warm_start and hasattr(self, "module_"):
@@ -342,11 +355,13 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
         generator = torch.Generator(device=device).manual_seed(seed + 1)
         net = self.build_net(module, device, seed, generator)
         # Handing skorch a ready dataset moves the rows to the device once
-        # and carries the weights along with the targets.
-        data = TensorData(X.astype(np.float32, copy=False), y.astype(np.float32), device, sample_weight=weight)
+        # and carries the weights along with the targets; its class is the
+        # net's (make_net chose it for the module: rows or element tokens).
+        data = net.dataset(X.astype(np.float32, copy=False), y.astype(np.float32), device, sample_weight=weight)
         with use_generator(module, generator):
             net.fit(data, None)
         self.net_ = net
+        self.record_training_precision(net)
         self.set_fitted_module(net.module_, device, len(net.history))
 
     def fresh_module(self, n_features):

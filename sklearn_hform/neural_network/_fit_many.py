@@ -176,5 +176,6 @@ def fit_stacked(estimators, X, y, index_sets, sample_weight=None):
                 del estimator.feature_names_in_
         if hasattr(estimator, "net_"):
             del estimator.net_  # it trained an earlier fit; this one was trained by the stacked net
+        estimator.record_training_precision(net)
         estimator.set_fitted_module(module.to(device), device, len(net.history))
     return estimators, net

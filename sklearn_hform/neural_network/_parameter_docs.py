@@ -29,8 +29,12 @@ TRAINING_PARAMETER_DOCS = {
     ),
     "weight_decay": ("float", 'L2 penalty (decoupled for ``"adamw"``).'),
     "mixed_precision": (
-        "bool",
-        "Train the module under bfloat16 autocast (float32 accumulation).",
+        'bool or "auto"',
+        "Train the module under bfloat16 autocast (float32 accumulation). ``\"auto\"`` times a few passes "
+        "of the network on a batch of the data in both precisions at the start of the fit and trains in "
+        "bfloat16 only where that is clearly faster on this machine (AMX or AVX512-BF16 CPUs, GPUs), "
+        "recording the choice in ``training_precision_`` and ``precision_choice_``. The fits, not the "
+        "predictions, then depend on the machine (see ``predict_precision``).",
     ),
     "predict_precision": (
         '{"float32", "bfloat16"}',

@@ -39,7 +39,8 @@ class ModuleStateMixin:
             attributes["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         # bfloat16 storage only where predictions compute in bfloat16 anyway:
         # a float32 prediction must not change when the model is saved.
-        bf16 = self.mixed_precision and getattr(self, "predict_precision", "float32") == "bfloat16"
+        trained_bf16 = getattr(self, "training_precision_", None) == "bfloat16" or self.mixed_precision is True
+        bf16 = trained_bf16 and getattr(self, "predict_precision", "float32") == "bfloat16"
         low = tuple(getattr(self.module_, "autocast_prefixes", ())) if bf16 else ()
         tensors = {}
         for key, tensor in self.module_.state_dict().items():
