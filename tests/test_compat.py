@@ -83,8 +83,8 @@ def same_machine():
     return cpu_name() == RECORDED["processor"] and torch.get_num_threads() == RECORDED["torch_threads"]
 
 
-def assert_predictions_equal(actual, recorded):
-    if same_machine():
+def assert_predictions_equal(actual, recorded, exact=True):
+    if exact and same_machine():
         np.testing.assert_array_equal(actual, recorded)
     else:
         # Elsewhere float32 kernels sum in another order: ~1e-6 eV/atom (see test_pretrained_models).
@@ -118,7 +118,10 @@ def test_folders_written_before_the_layout_predict_as_then(folders):
     mean, std = ensemble.predict(RECORDED["formulas"], return_std=True)
     assert_predictions_equal(mean, RECORDED["ensemble"])
     assert_predictions_equal(std, RECORDED["ensemble_std"])
-    assert_predictions_equal(attention.predict(RECORDED["formulas"]), RECORDED["attention"])
+    # Since 0.2 the transformer predicts each element count as its own group,
+    # without the padding tokens it used to mask: they weighed exactly zero, so
+    # only the rounding of the shorter sums moves (~1e-7), not the function.
+    assert_predictions_equal(attention.predict(RECORDED["formulas"]), RECORDED["attention"], exact=False)
 
 
 @pytest.mark.parametrize("name", ["ensemble", "attention"])

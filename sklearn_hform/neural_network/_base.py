@@ -129,29 +129,12 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
 
     @staticmethod
     def training_arguments(namespace):
-        """The training parameters held in ``namespace``, as keyword arguments for this ``__init__``.
+        """The training parameters in ``namespace``, a subclass ``__init__``'s ``locals()``, as keyword arguments.
 
-        A subclass's ``__init__`` lists every parameter in its signature
-        (scikit-learn's :meth:`get_params` reads them from there), stores
-        its own and hands the training parameters on in one line::
-
-            super().__init__(**self.training_arguments(locals()))
-
-        Parameters
-        ----------
-        namespace : mapping
-            The subclass ``__init__``'s ``locals()``.
-
-        Returns
-        -------
-        dict
-            One entry per name of :data:`TRAINING_PARAMETERS`.
-
-        Raises
-        ------
-        TypeError
-            A training parameter is missing from ``namespace`` (from the
-            subclass's signature).
+        A subclass lists every parameter in its signature (``get_params``
+        reads it there), stores its own and hands these on in one line,
+        ``super().__init__(**self.training_arguments(locals()))``; a
+        ``TypeError`` names any training parameter the signature lacks.
         """
         missing = [name for name in TRAINING_PARAMETERS if name not in namespace]
         if missing:
@@ -328,10 +311,9 @@ class BaseTorchRegressor(ModuleStateMixin, RegressorMixin, BaseEstimator, metacl
     def record_training_precision(self, net):
         """Keep what the fit trained in: ``training_precision_``, and ``precision_choice_`` for ``"auto"``."""
         self.training_precision_ = "bfloat16" if net.autocast_bfloat16 else "float32"
+        self.__dict__.pop("precision_choice_", None)  # it described an earlier fit
         if getattr(net, "precision_choice_", None) is not None:
             self.precision_choice_ = dict(net.precision_choice_)
-        elif hasattr(self, "precision_choice_"):
-            del self.precision_choice_  # it described an earlier fit
 
     def set_fitted_module(self, module, device, n_iter):
         """Become fitted with ``module`` (trained on ``device`` for ``n_iter`` epochs)."""

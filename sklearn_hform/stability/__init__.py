@@ -3,6 +3,8 @@
 - Chemical systems and their compositions: :func:`parse_chemical_system`,
   :func:`chemical_systems`, :func:`composition_grid`, :func:`check_step`,
   :func:`grid_size`.
+- The lower hull of phases in composition-energy space:
+  :func:`lower_hull`, :func:`hull_at`.
 - :func:`screen`, the screen ``hform hull`` runs: candidates of a system
   (:func:`candidate_formulas`) against the hull of its known phases
   (:func:`known_phases`), with the decomposition energy of each.
@@ -20,6 +22,7 @@ from .._lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_systems": ("chemical_systems", "check_step", "composition_grid", "grid_size", "parse_chemical_system"),
     "_grid_screen": ("MAX_GRID", "screen_grid"),
+    "_hull": ("hull_at", "lower_hull"),
     "_screen": ("MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"),
     "_screen_many": ("screen_many",),
     "_plots": ("MAX_LABELS", "plot_hull", "plot_screen"),

@@ -22,6 +22,8 @@ from functools import lru_cache, reduce
 import numpy as np
 import pandas as pd
 
+from ._hull import hull_at, lower_hull
+
 __all__ = ["MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"]
 
 #: Largest chemical system screened (number of elements).
@@ -218,47 +220,6 @@ def _unique_compositions(formulas, elements):
     return out
 
 
-def _lower_hull(x, energy):
-    """Planes (chemical potentials) and vertex indices of the lower hull of points ``x`` (fractions) at ``energy``.
-
-    A lower convex hull is the maximum of its facets' planes, so the hull
-    energy at fractions ``x`` is ``(x @ planes.T).max(axis=1)``.
-    """
-    from scipy.spatial import ConvexHull, QhullError
-
-    k = x.shape[1]
-    # A point far above the centre keeps qhull full-dimensional when the
-    # phases alone are not (a binary with no compound, coplanar phases);
-    # it only ever makes upper facets.
-    top = np.r_[np.full(k - 1, 1.0 / k), energy.max() + 1e3]
-    points = np.vstack([np.c_[x[:, : k - 1], energy], top])
-    try:
-        hull = ConvexHull(points)
-    except QhullError:
-        hull = ConvexHull(points, qhull_options="QJ")
-    planes, vertices = [], []
-    for simplex, normal in zip(hull.simplices, hull.equations):
-        if normal[-2] > -1e-12 or len(x) in simplex:
-            continue  # not a lower facet
-        X_f, E_f = x[simplex], energy[simplex]
-        if abs(np.linalg.det(X_f)) < 1e-12:
-            continue
-        planes.append(np.linalg.solve(X_f, E_f))
-        vertices.append(np.asarray(simplex))
-    return np.array(planes).reshape(-1, k), vertices
-
-
-def _hull_at(x, planes, vertices, ref_x):
-    """Hull energy at each row of ``x``, and the reference phases (index: weight) that make it there."""
-    values = x @ planes.T
-    best = values.argmax(axis=1)
-    weights = []
-    for i, f in enumerate(best):
-        w = np.linalg.lstsq(ref_x[vertices[f]].T, x[i], rcond=None)[0]
-        weights.append({int(v): float(wi) for v, wi in zip(vertices[f], w) if wi > 1e-6})
-    return values[np.arange(len(x)), best], weights
-
-
 def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_atoms=8, grid_step=None):
     """Screen a chemical system: ΔHf, ΔHd against the known phases, competing phases and P(stable).
 
@@ -381,15 +342,15 @@ def _matching_references(x, ref_x):
 
 def _hull_energies(x, ref_x, ref_e, match):
     """Hull energy at each candidate and the reference phases (index: weight) that make it there."""
-    planes, vertices = _lower_hull(ref_x, ref_e)
-    hull_e, weights = _hull_at(x, planes, vertices, ref_x)
+    planes, vertices = lower_hull(ref_x, ref_e)
+    hull_e, weights = hull_at(x, planes, vertices, ref_x)
     # A candidate that is itself a hull vertex is judged against the hull of the others.
     on_hull = {int(v) for f in vertices for v in f}
     for i, (row, j) in enumerate(zip(x, match)):
         if j is not None and j in on_hull:
             others = np.delete(np.arange(len(ref_x)), j)
-            p, v = _lower_hull(ref_x[others], ref_e[others])
-            e, w = _hull_at(row[None], p, [others[f] for f in v], ref_x)
+            p, v = lower_hull(ref_x[others], ref_e[others])
+            e, w = hull_at(row[None], p, [others[f] for f in v], ref_x)
             hull_e[i], weights[i] = e[0], w[0]
     return hull_e, weights
 
