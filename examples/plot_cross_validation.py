@@ -133,7 +133,7 @@ record = write_result(
         "batch_size": BATCH,
     },
     ["python", "examples/plot_cross_validation.py", *args.argv],
-    started=t_start, seed=0, device=DEVICE, train_seconds=train_seconds, repository=Path(__file__).parent,
+    started=t_start, seed=0, device=DEVICE, train_seconds=train_seconds, repository=Path.cwd(),
     torch_threads=torch.get_num_threads(),
 )
 fig.savefig(OUT / "cross_validation.png", dpi=120)

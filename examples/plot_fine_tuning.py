@@ -140,7 +140,7 @@ result = {
     "train_seconds": {k: round(v, 1) for k, v in seconds.items()},
 }
 record = write_result(OUT / "fine_tuning.json", result, ["python", "examples/plot_fine_tuning.py", *args.argv],
-                      started=T_START, seed=0, device="cpu", repository=Path(__file__).parent,
+                      started=T_START, seed=0, device="cpu", repository=Path.cwd(),
                       torch_threads=torch.get_num_threads())
 fig.savefig(OUT / "fine_tuning.png", dpi=120)
 print(f"wrote {OUT / 'fine_tuning.png'} and {OUT / 'fine_tuning.json'}; "

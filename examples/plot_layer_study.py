@@ -211,7 +211,7 @@ result = {
     "batch_size": BATCH,
 }
 record = write_result(OUT / "layer_study.json", result, ["python", "examples/plot_layer_study.py", *args.argv],
-                      started=t_start, seed=0, device=DEVICE, repository=Path(__file__).parent,
+                      started=t_start, seed=0, device=DEVICE, repository=Path.cwd(),
                       torch_threads=torch.get_num_threads())
 fig.savefig(OUT / "layer_study.png", dpi=120)
 print(f"largest network: best validation epoch {best_epoch}/{len(valid_loss)}, "

@@ -149,7 +149,7 @@ result = {
 }
 command = ["python", "examples/plot_learning_curve.py", *args.argv]
 record = write_result(OUT / "learning_curve.json", result, command, started=t_start, seed=0, device=DEVICE,
-                      repository=Path(__file__).parent, torch_threads=torch.get_num_threads())
+                      repository=Path.cwd(), torch_threads=torch.get_num_threads())
 fig.savefig(OUT / "learning_curve.png", dpi=120)
 print(f"wrote {OUT / 'learning_curve.png'} and {OUT / 'learning_curve.json'}")
 print(f"total wall time {record['wall_seconds']:.1f} s")

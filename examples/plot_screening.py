@@ -74,7 +74,7 @@ result = {
     "top": table[["formula", "decomposition_energy", "p_stable"]].head(10).to_dict(orient="list"),
 }
 record = write_result(OUT / "screening.json", result, ["python", "examples/plot_screening.py", *args.argv],
-                      started=T_START, repository=Path(__file__).parent)
+                      started=T_START, repository=Path.cwd())
 print(f"{record['candidates']} candidates, {record['predicted_stable']} predicted stable; "
       f"total wall time {record['wall_seconds']:.0f} s")
 

@@ -162,7 +162,7 @@ result = {
 record = write_result(
     OUT / "training_curve.json", result, ["python", "examples/plot_training_curve.py", *args.argv],
     started=t_start, seed=0, device=model[-1].device_, train_seconds=train_seconds,
-    repository=Path(__file__).parent, torch_threads=torch.get_num_threads(),
+    repository=Path.cwd(), torch_threads=torch.get_num_threads(),
 )
 fig.savefig(OUT / "training_curve.png", dpi=120)
 print(f"wrote {OUT / 'training_curve.png'} and {OUT / 'training_curve.json'}")

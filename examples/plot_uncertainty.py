@@ -257,7 +257,7 @@ result = {
 }
 record = write_result(
     OUT / "uncertainty.json", result, ["python", "examples/plot_uncertainty.py", *args.argv],
-    started=t_start, seed=0 if QUICK else None, device=DEVICE, repository=Path(__file__).parent,
+    started=t_start, seed=0 if QUICK else None, device=DEVICE, repository=Path.cwd(),
     torch_threads=torch.get_num_threads(),
 )
 fig.savefig(OUT / "uncertainty.png", dpi=120)
