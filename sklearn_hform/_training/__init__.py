@@ -35,7 +35,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_schedules": ("WarmupCosine",),
     "_seeding": ("fit_generator_layers", "initialize_parameters", "use_generator"),
     "_batching": ("PREDICT_CHUNK", "ElementCountBatches", "ShuffleSplitTensors", "TensorBatches", "TensorData", "TokenData",
-                  "element_tokens", "predict_in_chunks", "token_lengths"),
+                  "element_tokens", "padding_mask", "predict_in_chunks", "token_lengths"),
     "_precision": ("MARGIN", "choose_precision"),
     "_cuda_graphs": ("CudaGraphStep", "graphs_possible"),
     "_tensor_net": ("LOSS_CLASSES", "OPTIMIZER_CLASSES", "TensorNet", "make_net"),

@@ -15,7 +15,7 @@ import torch
 from ._capabilities import module_capability
 
 __all__ = ["PREDICT_CHUNK", "ElementCountBatches", "ShuffleSplitTensors", "TensorBatches", "TensorData", "TokenData",
-           "element_tokens", "predict_in_chunks", "token_lengths"]
+           "element_tokens", "padding_mask", "predict_in_chunks", "token_lengths"]
 
 
 class TensorData(torch.utils.data.Dataset):
@@ -34,6 +34,9 @@ class TensorData(torch.utils.data.Dataset):
     def __init__(self, X, y=None, device="cpu", sample_weight=None):
         # torch.tensor copies: callers may pass read-only (memory-mapped) arrays.
         self.X = torch.tensor(X, dtype=torch.float32, device=device)
+        self._set_targets(y, sample_weight, device)
+
+    def _set_targets(self, y, sample_weight, device):
         self.y = None if y is None else torch.tensor(y, dtype=torch.float32, device=device)
         self.w = None if sample_weight is None else torch.tensor(sample_weight, dtype=torch.float32, device=device)
 
@@ -169,6 +172,13 @@ def element_tokens(X, n_tokens):
     return X.topk(n_tokens, dim=1)
 
 
+def padding_mask(fractions):
+    """``True`` at the padding tokens of :func:`element_tokens`' fractions; a row's first token always counts."""
+    present = fractions > 0
+    present[:, 0] = True
+    return ~present
+
+
 class TokenData(TensorData):
     """Training rows as element tokens, with each row's token count known on the host.
 
@@ -193,8 +203,7 @@ class TokenData(TensorData):
         X = np.asarray(X, dtype=np.float32)
         self.lengths = token_lengths(X)
         self.fractions, self.elements = element_tokens(torch.tensor(X, device=device), self.width)
-        self.y = None if y is None else torch.tensor(y, dtype=torch.float32, device=device)
-        self.w = None if sample_weight is None else torch.tensor(sample_weight, dtype=torch.float32, device=device)
+        self._set_targets(y, sample_weight, device)
 
     def __len__(self):
         return len(self.lengths)
@@ -305,9 +314,7 @@ class ElementCountBatches:
         if self.static_width:
             (start, stop, width), = groups
             fractions = data.fractions[start:stop, :width]
-            present = fractions > 0
-            present[:, 0] = True
-            return ((fractions, data.elements[start:stop, :width], ~present),)
+            return ((fractions, data.elements[start:stop, :width], padding_mask(fractions)),)
         return tuple((data.fractions[a:b, :k], data.elements[a:b, :k]) for a, b, k in groups)
 
     def typical_batch(self):

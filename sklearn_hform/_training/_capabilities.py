@@ -40,6 +40,8 @@ __all__ = ["CAPABILITIES", "module_capability"]
 CAPABILITIES = ("vmap_safe", "cuda_graph_safe", "token_batches")
 
 _LEGACY = "static_forward"
+#: What the legacy flag claimed.
+_LEGACY_COVERS = ("vmap_safe", "cuda_graph_safe")
 
 
 def module_capability(module, capability):
@@ -63,7 +65,7 @@ def module_capability(module, capability):
     if declared is not None:
         return bool(declared)
     legacy = getattr(module, _LEGACY, None)
-    if legacy is None or capability == "token_batches":
+    if legacy is None or capability not in _LEGACY_COVERS:
         return False
     warnings.warn(
         f"{type(module).__name__} declares static_forward, which is read as vmap_safe and cuda_graph_safe "

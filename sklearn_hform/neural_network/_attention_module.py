@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._training._batching import element_tokens
+from .._training._batching import element_tokens, padding_mask
 from ._layers import GeneratorDropout
 
 __all__ = ["ElementAttentionNet"]
@@ -153,9 +153,7 @@ class ElementAttentionNet(nn.Module):
             pooled = torch.cat([self.pool(*group) for group in X])
         else:
             fraction, element = element_tokens(X, max(int((X > 0).sum(dim=1).max()), 1))
-            present = fraction > 0
-            present[:, 0] = True
-            pooled = self.pool(fraction, element, ~present)
+            pooled = self.pool(fraction, element, padding_mask(fraction))
         with torch.autocast(pooled.device.type, enabled=False):
             return self.head(pooled).squeeze(-1)
 
