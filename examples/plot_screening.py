@@ -5,8 +5,8 @@ Screening a chemical system against its known phases
 
 Which compounds of Al-Ni (or Li-Fe-O, ...) might be stable that are not
 known yet? :func:`sklearn_hform.stability.screen` generates candidate
-stoichiometries (charge-balanced compositions and the count patterns common
-among known compounds), predicts their formation enthalpy with the shipped
+stoichiometries (charge-neutral compositions where the system has an anion,
+the stoichiometries of known phases of analogous systems otherwise), predicts their formation enthalpy with the shipped
 ``best`` ensemble, and compares each with the convex hull of the system's
 *known* phases (the bundled OQMD energies; your own with ``known=``). The
 decomposition energy ΔHd is the candidate's energy minus the hull of the

@@ -17,8 +17,8 @@ from .common import (
 __all__ = ["add_arguments", "run"]
 
 DESCRIPTION = (
-    "Screen a chemical system for new stable compounds: generate candidates (charge-balanced compositions and "
-    "the stoichiometries common among known compounds; a grid only with --step) or read yours, predict their "
+    "Screen a chemical system for new stable compounds: generate candidates (charge-neutral compositions where "
+    "the system has an anion, the stoichiometries of known phases of analogous systems otherwise; a grid only with --step) or read yours, predict their "
     "formation enthalpy, and compare each with the convex hull of the system's known phases (the bundled OQMD "
     "energies by default, or --known CSV). Lists the candidates with their decomposition energy dHd (< 0: "
     "predicted stable), the competing phases and, for an ensemble, the probability of being stable."
@@ -42,7 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--mode", choices=["hybrid", "model"], default="hybrid",
                         help="hybrid: known phases at their known energies (default); model: all predicted")
     parser.add_argument("--max-atoms", type=positive_int, default=8, metavar="N",
-                        help="largest formula unit of generated charge-balanced candidates (default: 8)")
+                        help="largest formula unit of generated charge-neutral candidates (default: 8)")
     parser.add_argument("--step", type=finite_float, default=None, help="add a composition grid of this spacing")
     parser.add_argument("--show", type=positive_int, default=20, metavar="N", help="rows shown (default: 20)")
     parser.add_argument("--plot", metavar="PNG", help="save a plot (binary and ternary systems)")

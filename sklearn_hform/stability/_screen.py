@@ -16,12 +16,12 @@ without it (for its own ΔHd).
 """
 
 import itertools
-import math
-from functools import lru_cache, reduce
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from ._candidates import generate_candidates
 from ._hull import hull_at, lower_hull
 
 __all__ = ["MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"]
@@ -30,10 +30,6 @@ __all__ = ["MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases
 MAX_ELEMENTS = 6
 #: Largest number of candidates screened at once.
 MAX_CANDIDATES = 50_000
-#: Ratio patterns taken from the known compounds with the same number of elements.
-N_PROTOTYPES = {2: 12, 3: 12, 4: 6, 5: 3, 6: 2}
-#: Largest formula unit of a prototype stoichiometry.
-MAX_PROTOTYPE_ATOMS = 20
 
 
 @lru_cache(maxsize=1)
@@ -53,15 +49,6 @@ def _bundled():
 def _fractions(amounts, elements):
     rows = np.array([[a.get(e, 0.0) for e in elements] for a in amounts], dtype=np.float64).reshape(-1, len(elements))
     return rows / rows.sum(axis=1, keepdims=True)
-
-
-def _reduced(counts):
-    g = reduce(math.gcd, [int(c) for c in counts if c])
-    return tuple(int(c) // g for c in counts)
-
-
-def _formula(elements, counts):
-    return "".join(f"{e}{c if c > 1 else ''}" for e, c in zip(elements, counts) if c)
 
 
 def known_phases(elements, data=None):
@@ -120,73 +107,33 @@ def known_phases(elements, data=None):
     return table.drop(columns="_key").reset_index(drop=True)
 
 
-@lru_cache(maxsize=8)
-def _prototype_patterns(n_elements):
-    """The most common sorted count patterns of known compounds with ``n_elements`` elements."""
-    _, amounts, _ = _bundled()
-    # Dilute, defect-like cells (Al149Ni) are common in OQMD but are not
-    # the stoichiometries of compounds: formula units above 20 atoms are left out.
-    patterns = pd.Series([
-        p for p in (
-            _reduced(sorted((round(v) for v in a.values()), reverse=True))
-            for a in amounts if len(a) == n_elements and all(abs(v - round(v)) < 1e-9 and v >= 1 for v in a.values())
-        ) if sum(p) <= MAX_PROTOTYPE_ATOMS
-    ])
-    return tuple(patterns.value_counts().index[: N_PROTOTYPES.get(n_elements, 2)])
+def candidate_formulas(elements, *, max_atoms=8, method="auto", grid_step=None, known=None):
+    """Candidate compositions of a system and its subsystems (at least two elements each), as formulas.
 
-
-def candidate_formulas(elements, *, max_atoms=8, charge_balanced=True, prototypes=True, grid_step=None):
-    """Candidate compositions of a system and its subsystems (at least two elements each).
+    The formulas of :func:`~sklearn_hform.stability.generate_candidates`,
+    which also says why each one was generated.
 
     Parameters
     ----------
-    elements : sequence of str
+    elements : str or sequence of str
     max_atoms : int, default=8
-        Largest formula unit of the charge-balanced candidates.
-    charge_balanced : bool, default=True
-        Compositions that common oxidation states can balance (pymatgen's
-        ``oxi_state_guesses``).
-    prototypes : bool, default=True
-        The count patterns most common among known compounds with as many
-        elements (1:1, 2:1, 3:1, ... for binaries), on every ordering.
+        Largest formula unit of the charge-neutral candidates.
+    method : {"auto", "charge_neutral", "analogues", "all"}, default="auto"
+        Charge-neutral compositions of ionic subsystems, stoichiometries of
+        analogous systems for the others (see ``generate_candidates``).
     grid_step : float or None, default=None
         Add a grid of atom fractions (see
         :func:`~sklearn_hform.stability.composition_grid`).
+    known : DataFrame or None, default=None
+        Known compounds the analogues come from (default: the bundled OQMD).
 
     Returns
     -------
     list of str
         Reduced formulas, without duplicates.
     """
-    from pymatgen.core import Composition
-
-    from ._systems import composition_grid
-
-    seen, out = set(), []
-
-    def add(sub, counts):
-        key = tuple(sorted(zip(sub, _reduced(counts))))
-        if key not in seen:
-            seen.add(key)
-            out.append(_formula(sub, _reduced(counts)))
-
-    for k in range(2, len(elements) + 1):
-        for sub in itertools.combinations(elements, k):
-            if charge_balanced:
-                for counts in itertools.product(range(1, max_atoms + 1), repeat=k):
-                    if sum(counts) <= max_atoms and _reduced(counts) == counts:
-                        if Composition(dict(zip(sub, counts))).oxi_state_guesses(max_sites=-max_atoms):
-                            add(sub, counts)
-            if prototypes:
-                for pattern in _prototype_patterns(k):
-                    for order in set(itertools.permutations(pattern)):
-                        add(sub, order)
-    if grid_step is not None:
-        counts, _ = composition_grid(list(elements), grid_step)
-        for row in counts:
-            present = [j for j, c in enumerate(row) if c]
-            add([elements[j] for j in present], [row[j] for j in present])
-    return out
+    table = generate_candidates(elements, known=known, max_atoms=max_atoms, method=method, grid_step=grid_step)
+    return table["formula"].tolist()
 
 
 def _display_name(formula):
@@ -233,8 +180,10 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
         E.g. ``"Li-Fe-O"``; at most :data:`MAX_ELEMENTS` elements.
     candidates : sequence of str or None, default=None
         Formulas to screen. ``None`` generates them with
-        :func:`candidate_formulas` (charge-balanced and prototype
-        stoichiometries, a grid only with ``grid_step``); the known phases
+        :func:`generate_candidates` (charge-neutral compositions of ionic
+        subsystems, stoichiometries of the known phases of analogous
+        systems for intermetallic ones, a grid only with ``grid_step``);
+        the known phases
         of the system are screened too.
     known : DataFrame, path-like or None, default=None
         Known phases, see :func:`known_phases` (default: the bundled OQMD).
