@@ -51,6 +51,11 @@ class _PhaseIndex:
         return self.by_set.get(frozenset(elements), [])
 
 
+def _fractions(amounts, elements):
+    rows = np.array([[a.get(e, 0.0) for e in elements] for a in amounts], dtype=np.float64)
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
 def _key(row):
     return tuple(np.round(row, 9))
 
@@ -59,7 +64,7 @@ def _system_outcomes(system, known_index, hidden_index, known, max_atoms, method
     """The candidates of one system with their hull energy and, where hidden, their true ΔHd."""
     from ..composition._formula import parse_formula
     from ._candidates import generate_candidates
-    from ._screen import _fractions, known_phases
+    from ._screen import known_phases
     from ._systems import parse_chemical_system
 
     elements = parse_chemical_system(system)
