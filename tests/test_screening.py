@@ -92,7 +92,7 @@ def test_hull_without_a_grid_lists_real_stoichiometries(ensemble, tmp_path, caps
     save_model(ensemble, tmp_path / "model")
     assert cli.main(["hull", "Al-Ni", "--model", str(tmp_path / "model")]) == 0
     captured = capsys.readouterr()
-    listed = [line.split()[0] for line in captured.out.splitlines()[3:]]
+    listed = [line.split()[0] for line in captured.out.splitlines()[3:] if line.strip()]
     assert {"AlNi", "Al3Ni"} <= set(listed) and not any(f.startswith("Al19") for f in listed)
     assert "as 'hform screen'" in captured.err
     assert cli.main(["hull", "Li-O", "--model", str(tmp_path / "model")]) == 0

@@ -85,3 +85,26 @@ def test_reliability_curve_and_ece_by_hand():
     assert freq[0] == 0.5 and freq[9] == 1.0 and mean_p[0] == pytest.approx(0.05)
     # (2 * |0.05 - 0.5| + 2 * |0.95 - 1|) / 4
     assert expected_calibration_error(p, y) == pytest.approx(0.25)
+
+
+def test_fit_recovers_a_ceiling_below_one():
+    # Only 40 % of the candidates deep below the hull are stable, as measured in rediscovery.
+    d, std, _, p = _outcomes(20_000, bias=0.03, scale=1.5, floor=0.03)
+    stable = np.random.default_rng(3).random(len(p)) < 0.4 * p
+    cal = StabilityCalibrator().fit(d, std, stable)
+    assert cal.ceiling_ == pytest.approx(0.4, abs=0.05)  # ~3,000 stable outcomes
+    assert cal.bias_ == pytest.approx(0.03, abs=0.015)
+    assert cal.predict_proba([-1.0], [0.03])[0] == pytest.approx(cal.ceiling_)
+    fixed = StabilityCalibrator(fit_ceiling=False).fit(d, std, stable)
+    assert fixed.ceiling_ == 1.0
+    # The ceiling model is the one that generated the outcomes: it must fit them better.
+    def loglik(c):
+        q = np.clip(c.predict_proba(d, std), 1e-12, 1 - 1e-12)
+        return np.mean(np.where(stable, np.log(q), np.log(1 - q)))
+    assert loglik(cal) > loglik(fixed)
+
+
+def test_a_ceiling_outside_zero_one_is_refused():
+    d, std, stable, _ = _outcomes(200, 0.0, 1.0, 0.02)
+    with pytest.raises(ValueError, match="ceiling"):
+        StabilityCalibrator(ceiling=1.5).fit(d, std, stable)

@@ -42,6 +42,9 @@ EXIT_BAD_ROWS = 3
 MAX_REPORTED = 20
 #: ``--model pretrained:NAME`` always means the shipped model, whatever folders exist.
 PRETRAINED_PREFIX = "pretrained:"
+#: The model ``hform screen`` and ``hform hull`` use unless told: the ensemble whose
+#: P(stable) ships calibrated (benchmarks/bench_discovery.py).
+SCREENING_MODEL = "best"
 #: Rows per chunk when :func:`read_csv` reads a whole file through :func:`read_csv_chunks`.
 READ_CSV_ROWS = 65_536
 
@@ -290,14 +293,15 @@ def report_rows(items, what, total=None):
         err(f"{what}: ... and {total - MAX_REPORTED} more")
 
 
-def format_table(columns, rows):
-    """A plain-text table: the first column left-aligned, the others right-aligned."""
+def format_table(columns, rows, left=()):
+    """A plain-text table: the first column and those named in ``left`` left-aligned, the others right-aligned."""
     widths = [max(len(c), *(len(r[j]) for r in rows)) if rows else len(c) for j, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(columns, widths)))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append("  ".join(v.ljust(w) if j == 0 else v.rjust(w) for j, (v, w) in enumerate(zip(r, widths))).rstrip())
-    return "\n".join(lines)
+    flush_left = [j == 0 or c in left for j, c in enumerate(columns)]
+
+    def line(values):
+        return "  ".join(v.ljust(w) if lft else v.rjust(w) for v, w, lft in zip(values, widths, flush_left)).rstrip()
+
+    return "\n".join([line(columns), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def positive_int(text):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .common import (CommandError, LineFormatter, err, finite_float, format_table, load_model_argument,
+from .common import (SCREENING_MODEL, CommandError, LineFormatter, err, finite_float, format_table, load_model_argument,
                      system_and_step)
 
 __all__ = ["add_arguments", "run"]
@@ -24,7 +24,8 @@ def add_arguments(parser):
     parser.formatter_class = LineFormatter
     parser.description, parser.epilog = DESCRIPTION, EPILOG
     parser.add_argument("system", help="elements joined by '-', e.g. Li-Fe-O")
-    parser.add_argument("--model", default="paper", help=MODEL_HELP)
+    parser.add_argument("--model", default=SCREENING_MODEL,
+                        help=MODEL_HELP.replace("(default: paper)", f"(default: {SCREENING_MODEL})"))
     parser.add_argument("--step", type=finite_float, default=None,
                         help="grid spacing in atom fraction; must divide 1, e.g. 0.05 (default: no grid, screen)")
     parser.add_argument("--e-above-hull", type=finite_float, default=0.05, metavar="EV",

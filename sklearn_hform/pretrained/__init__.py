@@ -8,11 +8,15 @@ folders next to this module, in the format of
 
 from importlib import resources
 
-__all__ = ["PRETRAINED_NAMES", "available_pretrained", "load_pretrained", "load_pretrained_metadata"]
+__all__ = ["PRETRAINED_NAMES", "available_pretrained", "load_pretrained", "load_pretrained_metadata",
+           "stability_calibrations"]
 
 #: Names accepted by :func:`load_pretrained`.
 PRETRAINED_NAMES = ("paper", "best")
 _FILES = ("model.json", "model.safetensors", "SHA256SUMS")
+#: The P(stable) calibration of each model, beside the model folders (not in them: a model
+#: folder is exactly what :func:`~sklearn_hform.persistence.save_model` writes).
+CALIBRATION_FILE = "stability_calibration.json"
 
 
 def _folder(name):
@@ -60,7 +64,11 @@ def load_pretrained(name="paper"):
     Returns
     -------
     pipeline : Pipeline
-        Fitted, predicting on the CPU.
+        Fitted, predicting on the CPU; its ``stability_calibration_`` is
+        the :class:`~sklearn_hform.stability.StabilityCalibrator` that
+        :func:`~sklearn_hform.stability.screen` computes P(stable) with
+        (see :func:`stability_calibrations`). It is not saved by
+        :func:`~sklearn_hform.persistence.save_model`.
 
     Raises
     ------
@@ -78,7 +86,33 @@ def load_pretrained(name="paper"):
     from ..persistence import load_model
 
     with resources.as_file(_folder(name)) as path:
-        return load_model(path)
+        model = load_model(path)
+    calibration = stability_calibrations().get(name)
+    if calibration is not None:
+        from ..stability import StabilityCalibrator
+
+        # What the screen's P(stable) is calibrated by for this model.
+        model.stability_calibration_ = StabilityCalibrator.from_dict(calibration)
+    return model
+
+
+def stability_calibrations():
+    """The shipped stability calibrations: for each pretrained model, its calibrator's parameters.
+
+    Fitted by ``benchmarks/bench_discovery.py --write-calibration`` on
+    rediscovery outcomes of OQMD systems (see
+    :class:`~sklearn_hform.stability.StabilityCalibrator`);
+    :func:`load_pretrained` attaches them as ``stability_calibration_``.
+
+    Returns
+    -------
+    dict
+        Model name to ``StabilityCalibrator.to_dict()`` output.
+    """
+    import json
+
+    path = resources.files(__package__) / CALIBRATION_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def load_pretrained_metadata(name="paper"):

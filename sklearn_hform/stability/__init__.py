@@ -10,7 +10,8 @@
   for intermetallic ones, each with its reason).
 - :func:`screen`, the screen ``hform hull`` runs: candidates of a system
   (:func:`candidate_formulas`) against the hull of its known phases
-  (:func:`known_phases`), with the decomposition energy of each.
+  (:func:`known_phases`), with the decomposition energy of each;
+  :func:`screen_summary` counts what it found.
 - :func:`screen_grid`: every composition of a grid against the hull of
   the predictions themselves, with pymatgen (``hform hull --step``).
 - Judging a screen: :func:`rediscovery_outcomes` hides known phases and
@@ -33,6 +34,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_candidates": ("generate_candidates",),
     "_probability": ("StabilityCalibrator", "expected_calibration_error", "reliability_curve"),
     "_screen": ("MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"),
+    "_summary": ("screen_summary",),
     "_rediscovery": ("rediscovery_outcomes",),
     "_screen_many": ("screen_many",),
     "_plots": ("MAX_LABELS", "plot_hull", "plot_screen"),

@@ -10,12 +10,17 @@ where nothing stable is; and the ensemble's members share their errors.
 ΔHd and σ and has three parameters a few hundred outcomes can fix, and fits
 it by maximum likelihood on held-out outcomes (DFT-stable or not)::
 
-    P(stable) = Φ((-ΔHd - bias) / sqrt((std_scale · σ)² + std_floor²))
+    P(stable) = ceiling · Φ((-ΔHd - bias) / sqrt((std_scale · σ)² + std_floor²))
 
-``bias`` is how far a candidate's ΔHd must sit below zero before it is as
-likely stable as not; ``std_scale`` scales the ensemble's std and
-``std_floor`` is the error the members do not see (all of it for a single
-network, which has no std).
+``bias`` is how far a candidate's ΔHd must sit below zero before it is
+half as likely stable as the deepest candidates; ``std_scale`` scales the
+ensemble's std and ``std_floor`` is the error the members do not see (all
+of it for a single network, which has no std). ``ceiling`` is the share of
+candidates predicted far below the hull that are stable: measured on OQMD
+rediscovery (``benchmarks/bench_discovery.py``) it is well below one,
+because a composition model cannot tell a composition that has a stable
+structure from one that has none, and a probit without a ceiling could only
+express that with a spread of tenths of an eV/atom.
 """
 
 import json
@@ -37,13 +42,15 @@ class StabilityCalibrator:
 
     Parameters
     ----------
-    bias, std_scale, std_floor : float, default=0.0, 1.0, 0.0
+    bias, std_scale, std_floor, ceiling : float, default=0.0, 1.0, 0.0, 1.0
         Starting values; :meth:`fit` replaces them. With the defaults and a
         std, ``predict_proba`` is the uncalibrated ``Φ(-ΔHd / σ)``.
+    fit_ceiling : bool, default=True
+        Fit ``ceiling`` too; ``False`` keeps it at ``ceiling``.
 
     Attributes
     ----------
-    bias_, std_scale_, std_floor_ : float
+    bias_, std_scale_, std_floor_, ceiling_ : float
         The fitted parameters (eV/atom for ``bias_`` and ``std_floor_``).
     n_outcomes_, n_stable_ : int
         The outcomes it was fitted on, and how many of them were stable.
@@ -60,13 +67,15 @@ class StabilityCalibrator:
     array([1., 0.])
     """
 
-    def __init__(self, bias=0.0, std_scale=1.0, std_floor=0.0):
+    def __init__(self, bias=0.0, std_scale=1.0, std_floor=0.0, ceiling=1.0, fit_ceiling=True):
         self.bias = bias
         self.std_scale = std_scale
         self.std_floor = std_floor
+        self.ceiling = ceiling
+        self.fit_ceiling = fit_ceiling
 
     def fit(self, decomposition_energy, std, stable):
-        """Fit the three parameters by maximum likelihood.
+        """Fit the parameters by maximum likelihood.
 
         Parameters
         ----------
@@ -82,7 +91,7 @@ class StabilityCalibrator:
         self
         """
         from scipy.optimize import minimize
-        from scipy.special import log_ndtr
+        from scipy.special import expit, log_ndtr, logit, ndtr
 
         d = np.asarray(decomposition_energy, dtype=np.float64).ravel()
         s = np.full(d.shape, np.nan) if std is None else np.asarray(std, dtype=np.float64).ravel()
@@ -95,28 +104,38 @@ class StabilityCalibrator:
         if y.all() or not y.any():
             raise ValueError("calibration needs stable and unstable outcomes; got only "
                              f"{'stable' if y.all() else 'unstable'} ones ({len(y)})")
+        if not 0.0 < self.ceiling <= 1.0:
+            raise ValueError(f"ceiling must lie in (0, 1], got {self.ceiling!r}")
         has_std = bool(np.isfinite(s).any())
+        fixed_ceiling = None if self.fit_ceiling else float(self.ceiling)
 
         def loss(theta):
-            bias, log_scale, log_floor = theta
+            bias, log_scale, log_floor, logit_ceiling = theta
             z = _z(d, s, bias, math.exp(log_scale) if has_std else 0.0, math.exp(log_floor))
-            # log Φ(z) for stable rows, log Φ(-z) for the others: exact in the tails.
-            return -(log_ndtr(z[y]).sum() + log_ndtr(-z[~y]).sum()) / len(y)
+            if fixed_ceiling == 1.0:
+                # log Φ(z) for stable rows, log Φ(-z) for the others: exact in the tails.
+                return -(log_ndtr(z[y]).sum() + log_ndtr(-z[~y]).sum()) / len(y)
+            ceiling = fixed_ceiling or expit(logit_ceiling)
+            # log(1 - c·Φ(z)) for the unstable rows, kept finite where c·Φ(z) rounds to 1.
+            unstable = np.log(np.clip(1.0 - ceiling * ndtr(z[~y]), 1e-300, None))
+            return -(log_ndtr(z[y]).sum() + len(z[y]) * math.log(ceiling) + unstable.sum()) / len(y)
 
-        start = [float(self.bias), math.log(max(self.std_scale, 1e-3)), math.log(max(self.std_floor, 0.01))]
-        result = minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9,
-                                                                       "maxiter": 4000})
-        bias, log_scale, log_floor = result.x
+        start = [float(self.bias), math.log(max(self.std_scale, 1e-3)), math.log(max(self.std_floor, 0.01)),
+                 float(logit(min(max(self.ceiling, 0.02), 0.98)))]
+        result = minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-10,
+                                                                       "maxiter": 8000})
+        bias, log_scale, log_floor, logit_ceiling = result.x
         self.bias_ = float(bias)
         self.std_scale_ = float(math.exp(log_scale)) if has_std else 0.0
         self.std_floor_ = float(math.exp(log_floor))
+        self.ceiling_ = float(expit(logit_ceiling)) if fixed_ceiling is None else fixed_ceiling
         self.n_outcomes_, self.n_stable_ = int(len(y)), int(y.sum())
         return self
 
     def _parameters(self):
         if hasattr(self, "bias_"):
-            return self.bias_, self.std_scale_, self.std_floor_
-        return self.bias, self.std_scale, self.std_floor
+            return self.bias_, self.std_scale_, self.std_floor_, self.ceiling_
+        return self.bias, self.std_scale, self.std_floor, self.ceiling
 
     def predict_proba(self, decomposition_energy, std=None):
         """P(stable) of each candidate.
@@ -134,15 +153,16 @@ class StabilityCalibrator:
 
         d = np.asarray(decomposition_energy, dtype=np.float64)
         s = np.full(d.shape, np.nan) if std is None else np.asarray(std, dtype=np.float64)
+        bias, scale, floor, ceiling = self._parameters()
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = _z(d, s, *self._parameters())
+            z = _z(d, s, bias, scale, floor)
         # No spread at all: the step function of the sign of ΔHd + bias.
-        return ndtr(np.where(np.isnan(z), -np.inf, z))
+        return ceiling * ndtr(np.where(np.isnan(z), -np.inf, z))
 
     def to_dict(self):
         """The fitted parameters and counts, JSON-ready."""
-        bias, scale, floor = self._parameters()
-        out = {"bias": bias, "std_scale": scale, "std_floor": floor}
+        bias, scale, floor, ceiling = self._parameters()
+        out = {"bias": bias, "std_scale": scale, "std_floor": floor, "ceiling": ceiling}
         for name in ("n_outcomes_", "n_stable_"):
             if hasattr(self, name):
                 out[name.rstrip("_")] = getattr(self, name)
@@ -151,8 +171,10 @@ class StabilityCalibrator:
     @classmethod
     def from_dict(cls, values):
         """A fitted calibrator from :meth:`to_dict`'s output."""
-        cal = cls(values["bias"], values["std_scale"], values["std_floor"])
+        ceiling = float(values.get("ceiling", 1.0))
+        cal = cls(values["bias"], values["std_scale"], values["std_floor"], ceiling)
         cal.bias_, cal.std_scale_, cal.std_floor_ = (float(values[k]) for k in ("bias", "std_scale", "std_floor"))
+        cal.ceiling_ = ceiling
         cal.n_outcomes_, cal.n_stable_ = int(values.get("n_outcomes", 0)), int(values.get("n_stable", 0))
         return cal
 
@@ -169,8 +191,9 @@ class StabilityCalibrator:
             return cls.from_dict(json.load(f))
 
     def __repr__(self):
-        bias, scale, floor = self._parameters()
-        return f"StabilityCalibrator(bias={bias:.4g}, std_scale={scale:.4g}, std_floor={floor:.4g})"
+        bias, scale, floor, ceiling = self._parameters()
+        return (f"StabilityCalibrator(bias={bias:.4g}, std_scale={scale:.4g}, std_floor={floor:.4g}, "
+                f"ceiling={ceiling:.4g})")
 
 
 def reliability_curve(probability, outcome, n_bins=10):

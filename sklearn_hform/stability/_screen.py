@@ -143,13 +143,16 @@ def _display_name(formula):
 
 
 def _unique_compositions(formulas, elements):
-    """One formula per composition (``LiO3`` and ``Li1O3`` are the same), named as pymatgen reduces it."""
+    """One formula per composition (``LiO3`` and ``Li1O3`` are the same), named as pymatgen reduces it.
+
+    Returns the formulas and, for each, the position in ``formulas`` it came from.
+    """
     from pymatgen.core import Composition
 
     from ..composition._formula import parse_formula
 
-    out, seen = [], set()
-    for f in formulas:
+    out, kept, seen = [], [], set()
+    for i, f in enumerate(formulas):
         try:
             amounts = parse_formula(f)  # strict: pymatgen would take "Qq" for a dummy species
         except ValueError as exc:
@@ -164,10 +167,12 @@ def _unique_compositions(formulas, elements):
         if key not in seen:
             seen.add(key)
             out.append(comp.reduced_formula)
-    return out
+            kept.append(i)
+    return out, kept
 
 
-def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_atoms=8, grid_step=None):
+def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_atoms=8, grid_step=None,
+           calibration="auto"):
     """Screen a chemical system: ΔHf, ΔHd against the known phases, competing phases and P(stable).
 
     Parameters
@@ -193,17 +198,41 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
         predicted too (a model-only hull).
     max_atoms : int, default=8
     grid_step : float or None, default=None
+    calibration : "auto", StabilityCalibrator or None, default="auto"
+        How ``p_stable`` is computed from ΔHd and the std: a
+        :class:`~sklearn_hform.stability.StabilityCalibrator` fitted on
+        held-out outcomes; ``"auto"``, the model's own
+        (``model.stability_calibration_``, which ``load_pretrained`` sets
+        where one ships), else ``None``: a Gaussian of the std.
 
     Returns
     -------
     pandas.DataFrame
-        One row per candidate, most stable first: ``formula``, ``known``
-        (its known ΔHf or NaN), ``prediction``, ``std`` (for ensembles),
-        ``decomposition_energy`` (ΔHd, eV/atom; < 0 is predicted stable),
-        ``e_above_hull`` (ΔHd clipped at 0), ``competing_phases`` (the
-        phases it would decompose into, with their shares) and
-        ``p_stable`` (the probability that ΔHd < 0 under a Gaussian of the
-        predicted std; NaN without one).
+        One row per candidate, most stable first (by predicted ΔHd):
+
+        - ``formula``;
+        - ``status``: ``"known-stable"`` (a known phase on the hull of the
+          known phases), ``"known-unstable"`` (a known phase above it) or
+          ``"new"``;
+        - ``reason``: why it was screened (``"known phase"``, the charge
+          assignment or the analogous phases it was generated from,
+          ``"given"``);
+        - ``known`` and ``known_decomposition_energy``: its known ΔHf and
+          ΔHd against the other known phases (NaN for a new candidate);
+        - ``prediction`` and ``std`` (for ensembles): the model's ΔHf;
+        - ``decomposition_energy``: the predicted ΔHd (eV/atom; < 0 is
+          predicted stable) and ``e_above_hull``, ΔHd clipped at 0;
+        - ``competing_phases``: the phases it would decompose into, with
+          their shares;
+        - ``p_stable``: the probability that it is stable, from the
+          calibrator (for the shipped models, fitted on held-out OQMD
+          outcomes by ``benchmarks/bench_discovery.py``), else a Gaussian
+          of the std (NaN without one);
+        - ``unseen_elements``: elements the model never trained on.
+
+        A known phase is judged by what is known of it (``status``); its
+        prediction is beside it to show how well the model knows the
+        system.
 
     Raises
     ------
@@ -214,14 +243,20 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
     elements = _check_system(system, mode)
     refs = known_phases(elements, known)
     pure = refs[[f"x_{e}" for e in elements]].to_numpy().max(axis=1) > 1 - 1e-9
-    candidates = _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step)
+    candidates, reasons = _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step)
     table = _predict_candidates(model, candidates)
     x = _candidate_fractions(candidates, elements)
 
     ref_x, ref_e = _reference_energies(model, refs, elements, pure, mode)
     match = _matching_references(x, ref_x)
     hull_e, weights = _hull_energies(x, ref_x, ref_e, match)
-    return _screen_table(candidates, _known_energies(refs, match), table, hull_e, weights, refs)
+    known_e = _known_energies(refs, match)
+    known_hull_e = hull_e if mode == "hybrid" else _hull_energies(
+        x, ref_x, refs["formation_enthalpy"].to_numpy(dtype=np.float64), match)[0]
+    calibrator = getattr(model, "stability_calibration_", None) if calibration == "auto" else calibration
+    out = _screen_table(candidates, known_e, table, hull_e, weights, refs, known_e - known_hull_e, calibrator)
+    out.insert(2, "reason", np.asarray(reasons, dtype=object)[out.pop("_order").to_numpy()])
+    return out
 
 
 def _check_system(system, mode):
@@ -237,16 +272,20 @@ def _check_system(system, mode):
 
 
 def _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step):
-    """The distinct compositions to screen: those given, or generated ones and the known compounds."""
+    """The distinct compositions to screen (those given, or the known compounds and generated ones) and why each."""
     if candidates is None:
-        candidates = candidate_formulas(elements, max_atoms=max_atoms, grid_step=grid_step)
-        candidates += list(refs["formula"][~pure])
-    candidates = _unique_compositions([str(c) for c in candidates], elements)
+        generated = generate_candidates(elements, max_atoms=max_atoms, grid_step=grid_step)
+        candidates = list(refs["formula"][~pure]) + generated["formula"].tolist()
+        reasons = ["known phase"] * int((~pure).sum()) + generated["reason"].tolist()
+    else:
+        reasons = ["given"] * len(candidates)
+    candidates, kept = _unique_compositions([str(c) for c in candidates], elements)
+    reasons = [reasons[i] for i in kept]
     if not candidates:
         raise ValueError(f"no candidates to screen in {'-'.join(elements)}")
     if len(candidates) > MAX_CANDIDATES:
         raise ValueError(f"{len(candidates):,} candidates, more than the {MAX_CANDIDATES:,} screened at once")
-    return candidates
+    return candidates, reasons
 
 
 def _predict_candidates(model, candidates):
@@ -313,11 +352,13 @@ def _known_energies(refs, match):
     return known_e
 
 
-def _screen_table(candidates, known_e, table, hull_e, weights, refs):
-    """The result of :func:`screen`: one row per candidate, most stable first."""
-    from scipy.stats import norm
+def _screen_table(candidates, known_e, table, hull_e, weights, refs, known_d, calibrator):
+    """The result of :func:`screen`: one row per candidate, most stable first (``_order``: its input position)."""
+    from ._probability import StabilityCalibrator
 
-    out = pd.DataFrame({"formula": candidates, "known": known_e, "prediction": table["prediction"]})
+    status = np.where(np.isnan(known_e), "new", np.where(known_d <= 1e-9, "known-stable", "known-unstable"))
+    out = pd.DataFrame({"formula": candidates, "status": status, "known": known_e,
+                        "known_decomposition_energy": known_d, "prediction": table["prediction"]})
     if "std" in table:
         out["std"] = table["std"]
     out["decomposition_energy"] = out["prediction"] - hull_e
@@ -327,7 +368,9 @@ def _screen_table(candidates, known_e, table, hull_e, weights, refs):
         " + ".join(f"{w:.2f} {names[j]}" for j, w in sorted(ws.items(), key=lambda t: -t[1])) for ws in weights
     ]
     std = out["std"].to_numpy() if "std" in out else np.full(len(out), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["p_stable"] = norm.cdf(-out["decomposition_energy"].to_numpy() / std)
+    out["p_stable"] = (calibrator or StabilityCalibrator()).predict_proba(out["decomposition_energy"], std)
+    if calibrator is None:
+        out.loc[np.isnan(std), "p_stable"] = np.nan  # no std, no Gaussian
     out["unseen_elements"] = table["unseen_elements"]
+    out["_order"] = np.arange(len(out))
     return out.sort_values(["decomposition_energy", "formula"], kind="stable").reset_index(drop=True)
