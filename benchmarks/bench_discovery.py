@@ -244,9 +244,9 @@ def screen_check(name, model, args, rng):
         kind = {2: "binaries", 3: "ternaries"}[k]
         share, per_system = counts["stable"] / max(counts["new"], 1), counts["p90"] / len(systems)
         print(f"  {name}, {len(systems)} {kind} with >= {min_known} known compounds: {counts['new']} new candidates, "
-              f"{counts['below_hull']} predicted below the hull, {counts['stable']} ({share:.1%}) at P >= 0.5 "
-              + (f"(a Gaussian of the std: {counts['gaussian_stable']}), " if has_std else "")
-              + f"{counts['p90']} at P >= 0.9 "
+              f"{counts['below_hull']} predicted below the hull, {counts['stable']} ({share:.1%}) at P >= 0.5"
+              + (f" (a Gaussian of the std: {counts['gaussian_stable']})" if has_std else "")
+              + f", {counts['p90']} at P >= 0.9 "
               f"({per_system:.3f} per system), {counts['expected']:.1f} expected stable (the sum of P); "
               f"targets <= {TARGET_STABLE_SHARE:.0%} and <= {TARGET_P90_PER_SYSTEM:.2f} per system: "
               f"{'met' if share <= TARGET_STABLE_SHARE and per_system <= TARGET_P90_PER_SYSTEM else 'NOT met'}")

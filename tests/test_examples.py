@@ -29,7 +29,7 @@ REQUIRED = {
     "cross_validation": ["mae", "p80", "p90", "fold_mae"],
     "uncertainty": ["bin_mae", "bin_std", "spearman", "coverage", "test_mae"],
     "fine_tuning": ["held_out_mae", "train_rows", "eval_rows"],
-    "screening": ["candidates", "top"],
+    "screening": ["systems"],
 }
 
 
@@ -119,9 +119,13 @@ def check_fine_tuning(r):
 
 
 def check_screening(r):
-    assert r["system"] == "Al-Ni" and r["candidates"] > 10
-    assert "Al19Ni" not in r["top"]["formula"] and "AlNi" in r["top"]["formula"]
-    assert r["top"]["decomposition_energy"] == sorted(r["top"]["decomposition_energy"])
+    assert set(r["systems"]) == {"Al-Ni", "Li-Fe-O"}
+    al_ni = r["systems"]["Al-Ni"]
+    assert set(al_ni["known_stable_formulas"]) == {"Al3Ni", "Al3Ni2", "Al4Ni3", "AlNi", "Al3Ni5", "AlNi3"}
+    assert al_ni["new"] > 0 and al_ni["new_at_p_0.5"] == 0 and "Al19Ni" not in al_ni["top"]["formula"]
+    for s in r["systems"].values():
+        assert s["top"]["decomposition_energy"] == sorted(s["top"]["decomposition_energy"])
+        assert s["known_stable"] + s["known_unstable"] + s["new"] == s["candidates"]
 
 
 CHECKS = {

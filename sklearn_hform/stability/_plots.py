@@ -301,7 +301,8 @@ def plot_screen(table, elements, path):
     _legend(fig, status, binary, known_predictions, cmap(0.85 if by_p else 0.15))
 
     n_new, n_known = int(new.sum()), int((~new).sum())
-    title = (f"{'-'.join(elements)}: {n_new} new candidates, {int((new & (dhd < 0)).sum())} predicted stable; "
+    likely = f", {int((new & (p >= 0.5)).sum())} at P(stable) >= 0.5" if by_p else ""
+    title = (f"{'-'.join(elements)}: {n_new} new candidates, {int((new & (dhd < 0)).sum())} below the hull{likely}; "
              f"{n_known} known phases, {int((status == KNOWN_STABLE).sum())} on the hull")
     if not binary and new.any():
         title += ("\nno error bars here: P(stable) weighs each prediction's std" if by_p else
