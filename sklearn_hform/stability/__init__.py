@@ -2,7 +2,7 @@
 
 - Chemical systems and their compositions: :func:`parse_chemical_system`,
   :func:`chemical_systems`, :func:`composition_grid`, :func:`check_step`,
-  :func:`grid_size`.
+  :func:`grid_size`, :func:`atom_fractions`.
 - The lower hull of phases in composition-energy space:
   :func:`lower_hull`, :func:`hull_at`.
 - Candidates of a system: :func:`generate_candidates` (charge-neutral
@@ -28,7 +28,8 @@ needs them.
 from .._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "_systems": ("chemical_systems", "check_step", "composition_grid", "grid_size", "parse_chemical_system"),
+    "_systems": ("atom_fractions", "chemical_systems", "check_step", "composition_grid", "grid_size",
+                 "parse_chemical_system"),
     "_grid_screen": ("MAX_GRID", "screen_grid"),
     "_hull": ("hull_at", "lower_hull"),
     "_candidates": ("generate_candidates",),

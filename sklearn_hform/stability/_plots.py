@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from ..composition._formula import parse_formula
+from ._systems import atom_fractions
 
 __all__ = ["MAX_LABELS", "plot_hull", "plot_screen"]
 
@@ -30,15 +30,6 @@ _DHD_RANGE = 0.1
 # In a binary, the model's ΔHf of a known phase is drawn this far to the right of it (atom fraction).
 _PRED_SHIFT = 0.008
 _TRIANGLE = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
-
-
-def _fractions(formulas, elements):
-    rows = []
-    for f in formulas:
-        a = parse_formula(f)
-        v = np.array([a.get(e, 0.0) for e in elements])
-        rows.append(v / v.sum())
-    return np.array(rows).reshape(-1, len(elements))
 
 
 def _pretty(formula):
@@ -274,7 +265,7 @@ def plot_screen(table, elements, path):
     if len(elements) not in (2, 3):
         raise ValueError(f"the plot shows binary and ternary systems, not {len(elements)} elements")
     binary = len(elements) == 2
-    x = _fractions(table["formula"], elements)
+    x = atom_fractions(table["formula"].tolist(), elements)
     known, pred, std = _column(table, "known"), _column(table, "prediction"), _column(table, "std")
     p, dhd = _column(table, "p_stable"), _column(table, "decomposition_energy")
     status, (ref_x, ref_e, facets) = _kinds(table, x, known)

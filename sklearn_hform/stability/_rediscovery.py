@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._hull import hull_at, lower_hull
+from ._systems import atom_fractions
 
 __all__ = ["rediscovery_outcomes"]
 
@@ -51,18 +52,12 @@ class _PhaseIndex:
         return self.by_set.get(frozenset(elements), [])
 
 
-def _fractions(amounts, elements):
-    rows = np.array([[a.get(e, 0.0) for e in elements] for a in amounts], dtype=np.float64)
-    return rows / rows.sum(axis=1, keepdims=True)
-
-
 def _key(row):
     return tuple(np.round(row, 9))
 
 
 def _system_outcomes(system, known_index, hidden_index, known, max_atoms, method):
     """The candidates of one system with their hull energy and, where hidden, their true ΔHd."""
-    from ..composition._formula import parse_formula
     from ._candidates import generate_candidates
     from ._screen import known_phases
     from ._systems import parse_chemical_system
@@ -76,11 +71,11 @@ def _system_outcomes(system, known_index, hidden_index, known, max_atoms, method
     rows = {}
     generated = generate_candidates(elements, known=known, max_atoms=max_atoms, method=method)
     for formula, reason in zip(generated["formula"], generated["reason"]):
-        x = _fractions([parse_formula(formula)], elements)[0]
+        x = atom_fractions([formula], elements)[0]
         if (x > 0).sum() == len(elements) and _key(x) not in taken:
             rows.setdefault(_key(x), {"formula": formula, "reason": reason, "x": x, "generated": True})
     for i in hidden_index.exactly(elements):
-        x = _fractions([hidden_index.amounts[i]], elements)[0]
+        x = atom_fractions([hidden_index.amounts[i]], elements)[0]
         if _key(x) in taken:
             continue  # a polymorph of a known composition: not a new compound
         row = rows.setdefault(_key(x), {"formula": hidden_index.frame["formula"][i], "reason": "hidden phase",

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._candidates import generate_candidates
 from ._hull import hull_at, lower_hull
+from ._systems import atom_fractions
 
 __all__ = ["MAX_CANDIDATES", "MAX_ELEMENTS", "candidate_formulas", "known_phases", "screen"]
 
@@ -44,11 +45,6 @@ def _bundled():
     for i, a in enumerate(amounts):
         by_set.setdefault(frozenset(a), []).append(i)
     return frame, amounts, by_set
-
-
-def _fractions(amounts, elements):
-    rows = np.array([[a.get(e, 0.0) for e in elements] for a in amounts], dtype=np.float64).reshape(-1, len(elements))
-    return rows / rows.sum(axis=1, keepdims=True)
 
 
 def known_phases(elements, data=None):
@@ -94,7 +90,7 @@ def known_phases(elements, data=None):
         energy = pd.to_numeric(frame["formation_enthalpy"], errors="coerce")
         if not np.isfinite(energy).all():
             raise ValueError("known phases: formation_enthalpy must be finite numbers")
-    x = _fractions(amounts, list(elements)) if amounts else np.zeros((0, len(elements)))
+    x = atom_fractions(amounts, list(elements)) if amounts else np.zeros((0, len(elements)))
     table = pd.DataFrame({"formula": frame["formula"].to_numpy(), "formation_enthalpy": frame["formation_enthalpy"]
                           .to_numpy(dtype=np.float64)})
     for j, e in enumerate(elements):
@@ -307,7 +303,7 @@ def _candidate_fractions(candidates, elements):
     outside = [c for c, a in zip(candidates, amounts) if not set(a) <= set(elements)]
     if outside:
         raise ValueError(f"candidate(s) outside {'-'.join(elements)}: {outside[:5]}")
-    return _fractions(amounts, elements)
+    return atom_fractions(amounts, elements)
 
 
 def _reference_energies(model, refs, elements, pure, mode):

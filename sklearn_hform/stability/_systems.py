@@ -8,7 +8,28 @@ import numpy as np
 
 from ..composition._formula import ATOMIC_NUMBER
 
-__all__ = ["chemical_systems", "check_step", "composition_grid", "grid_size", "parse_chemical_system"]
+__all__ = ["atom_fractions", "chemical_systems", "check_step", "composition_grid", "grid_size", "parse_chemical_system"]
+
+
+def atom_fractions(entries, elements):
+    """The atom fractions of formulas (or ``{element: amount}`` mappings) over the elements of a system.
+
+    Parameters
+    ----------
+    entries : sequence of str, Composition or mapping
+    elements : sequence of str
+        The columns, in order; an entry with another element is an error.
+
+    Returns
+    -------
+    ndarray of shape (len(entries), len(elements))
+        Each row sums to 1.
+    """
+    from ..composition._atom_fractions import fraction_matrix
+
+    values = np.empty(len(entries), dtype=object)
+    values[:] = list(entries)
+    return fraction_matrix(values, None, {e: j for j, e in enumerate(elements)})
 
 
 def parse_chemical_system(system):
