@@ -103,8 +103,3 @@ def test_screen_and_hull_commands_default_to_the_calibrated_model(capsys, tmp_pa
     assert cli.main(["hull", "Al-Ni"]) == 0
     assert "calibrated on held-out OQMD outcomes" in capsys.readouterr().out
 
-
-def test_a_shipped_model_by_name_is_the_same_screen(best):
-    pd.testing.assert_frame_equal(screen("best", "Na-Cl"), screen(best, "Na-Cl"))
-    with pytest.raises(ValueError, match="unknown pretrained model"):
-        screen("nope", "Na-Cl")

@@ -173,11 +173,10 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
 
     Parameters
     ----------
-    model : Pipeline or str
-        Fitted, formulas in, eV/atom out, or the name of a shipped model
-        (``"best"``, the screening model of ``hform screen`` and ``hform
-        hull``, loaded with :func:`~sklearn_hform.load_pretrained` and its
-        stability calibration).
+    model : Pipeline
+        Fitted, formulas in, eV/atom out: for screening, the shipped
+        ``load_pretrained("best")`` (what ``hform screen`` and ``hform hull``
+        use), whose ``p_stable`` is calibrated.
     system : str or sequence of str
         E.g. ``"Li-Fe-O"``; at most :data:`MAX_ELEMENTS` elements.
     candidates : sequence of str or None, default=None
@@ -238,10 +237,6 @@ def screen(model, system, *, candidates=None, known=None, mode="hybrid", max_ato
         ``mode``, or candidates outside the system or unreadable.
     """
     elements = _check_system(system, mode)
-    if isinstance(model, str):
-        from ..pretrained import load_pretrained
-
-        model = load_pretrained(model)
     refs = known_phases(elements, known)
     pure = refs[[f"x_{e}" for e in elements]].to_numpy().max(axis=1) > 1 - 1e-9
     candidates, reasons = _screened_candidates(candidates, elements, refs, pure, max_atoms, grid_step)
