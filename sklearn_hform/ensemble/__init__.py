@@ -9,6 +9,10 @@
   :func:`interval_half_width`, :func:`error_features`,
   :data:`ERROR_MODELS`), and measured out of fold
   (:func:`cross_fitted_coverage`).
+- :class:`ConformalRegressor`: the same error bars for any regressor or
+  Pipeline, calibrated on a share of the training rows it holds out;
+  :func:`predict_interval` reaches the last step's intervals through a
+  Pipeline.
 
 Names are imported on first use.
 """
@@ -19,4 +23,5 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_calibration": ("ERROR_MODELS", "apply_calibration", "cross_fitted_coverage", "error_features",
                      "fit_calibration", "interval_half_width"),
     "_deep_ensemble": ("DeepEnsembleRegressor",),
+    "_conformal": ("ConformalRegressor", "predict_interval"),
 })

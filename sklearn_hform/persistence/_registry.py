@@ -28,6 +28,7 @@ _REGISTRY = {
     "FormationEnthalpyRegressor": "sklearn_hform.neural_network:FormationEnthalpyRegressor",
     "CompositionTransformerRegressor": "sklearn_hform.neural_network:CompositionTransformerRegressor",
     "DeepEnsembleRegressor": "sklearn_hform.ensemble:DeepEnsembleRegressor",
+    "ConformalRegressor": "sklearn_hform.ensemble:ConformalRegressor",
 }
 
 
