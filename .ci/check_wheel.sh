@@ -53,9 +53,12 @@ data = [
     "sklearn_hform/datasets/data/test.csv.gz",
     "sklearn_hform/datasets/data/LICENSE.txt",
     "sklearn_hform/datasets/descr/oqmd_hform.rst",
+    "sklearn_hform/datasets/data/expt_hform_half.csv.gz",
+    "sklearn_hform/datasets/descr/expt_hform.rst",
+    "sklearn_hform/pretrained/stability_calibration.json",
 ] + [
     f"sklearn_hform/pretrained/{name}/{f}"
-    for name in ("paper", "best")
+    for name in ("paper", "best", "expt")
     for f in ("model.json", "model.safetensors", "SHA256SUMS")
 ]
 problems = []

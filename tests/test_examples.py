@@ -113,9 +113,12 @@ def check_uncertainty(r):
 
 
 def check_fine_tuning(r):
-    assert set(r["held_out_mae"]) == {"pretrained, as is", "fine-tuned", "from scratch"}
+    assert set(r["held_out_mae"]) == {"best, zero-shot", "fine-tuned", "from scratch"}
     assert all(0 < v < 2 for v in r["held_out_mae"].values())
-    assert r["train_rows"] == 300 and r["eval_rows"] == 2000
+    # The experimental half split by chemical system, 80 / 20 (groups make the sizes inexact).
+    assert r["train_rows"] + r["eval_rows"] == 1062 and 150 < r["eval_rows"] < 280
+    # Even three epochs of fine-tuning move best towards experiment.
+    assert r["held_out_mae"]["fine-tuned"] < r["held_out_mae"]["best, zero-shot"]
 
 
 def check_screening(r):

@@ -222,7 +222,7 @@ def test_training_only_params_are_dropped(oqmd_small, tmp_path):
 
 def test_load_pretrained_names_and_missing_models(fitted, tmp_path, monkeypatch):
     single, _, Xte = fitted
-    assert PRETRAINED_NAMES == ("paper", "best")
+    assert PRETRAINED_NAMES == ("paper", "best", "expt")
     with pytest.raises(ValueError, match="unknown pretrained model 'nope'.*'paper'.*'best'"):
         load_pretrained("nope")
     from importlib import resources

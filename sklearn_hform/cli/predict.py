@@ -59,9 +59,9 @@ EPILOG = (
     "  hform predict -i formulas.csv -o predictions.csv --column formula"
 )
 MODEL_HELP = (
-    "'paper' or 'best' (pretrained), or a directory written by 'hform train'; a value with a path "
-    "separator or naming an existing directory is a directory, 'pretrained:NAME' always the shipped "
-    "model (default: paper)"
+    "'paper', 'best' or 'expt' (pretrained; 'expt' predicts the experimental dHf at 298 K), or a directory "
+    "written by 'hform train'; a value with a path separator or naming an existing directory is a directory, "
+    "'pretrained:NAME' always the shipped model (default: paper)"
 )
 
 

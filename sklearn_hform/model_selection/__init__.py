@@ -6,6 +6,8 @@
 - :func:`error_summary`, :func:`test_split_errors` and
   :func:`plot_parity_and_cdf`: the MAE and error percentiles, the errors on
   the bundled test split as published, and the paper's Fig. 6.
+- :func:`cross_val_fine_tune`: out-of-fold predictions (and spreads) of a
+  pretrained model fine-tuned on each fold's training rows.
 
 Names are imported on first use.
 """
@@ -15,4 +17,5 @@ from .._lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_cross_validation": ("cross_val_predict", "cross_val_score", "cross_validate"),
     "_evaluation": ("error_summary", "plot_parity_and_cdf", "test_split_errors"),
+    "_transfer": ("cross_val_fine_tune",),
 })

@@ -12,7 +12,7 @@ __all__ = ["PRETRAINED_NAMES", "available_pretrained", "load_pretrained", "load_
            "stability_calibrations"]
 
 #: Names accepted by :func:`load_pretrained`.
-PRETRAINED_NAMES = ("paper", "best")
+PRETRAINED_NAMES = ("paper", "best", "expt")
 _FILES = ("model.json", "model.safetensors", "SHA256SUMS")
 #: The P(stable) calibration of each model, beside the model folders (not in them: a model
 #: folder is exactly what :func:`~sklearn_hform.persistence.save_model` writes).
@@ -53,13 +53,18 @@ def load_pretrained(name="paper"):
 
     Parameters
     ----------
-    name : {"paper", "best"}, default="paper"
+    name : {"paper", "best", "expt"}, default="paper"
         ``"paper"`` is the Table-1 network of Ti et al. (2020); ``"best"``
         the most accurate model this package ships, a
         :class:`~sklearn_hform.DeepEnsembleRegressor` whose ``predict``
         accepts ``return_std=True``. Both were trained on the OQMD train and
-        validation splits by ``scripts/train_pretrained.py``; see
-        :func:`load_pretrained_metadata` for how and to what test error.
+        validation splits by ``scripts/train_pretrained.py`` and predict
+        OQMD's DFT formation enthalpy. ``"expt"`` predicts the experimental
+        standard formation enthalpy at 298 K: ``best`` fine-tuned on the
+        experimental data of :func:`~sklearn_hform.datasets.load_expt_hform`
+        by ``scripts/train_expt.py``, its std and intervals calibrated
+        against experimental errors. See :func:`load_pretrained_metadata`
+        for how each was made and to what error.
 
     Returns
     -------
@@ -120,7 +125,7 @@ def load_pretrained_metadata(name="paper"):
 
     Parameters
     ----------
-    name : {"paper", "best"}, default="paper"
+    name : {"paper", "best", "expt"}, default="paper"
 
     Returns
     -------
