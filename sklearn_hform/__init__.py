@@ -7,7 +7,7 @@ it (see the architecture page of the documentation):
 
 ``utils``, ``composition``, ``persistence``, ``datasets``, (``_training``),
 ``neural_network``, ``ensemble``, ``model_selection``, ``prediction``,
-``stability``, ``pretrained``, ``cli``.
+``stability``, ``pretrained``, ``recipes``, ``cli``.
 
 The module paths of 0.1 (``sklearn_hform.hull``, ``sklearn_hform.base``, ...)
 still import, with a ``FutureWarning`` naming the new one, until 0.3.
@@ -29,6 +29,6 @@ _names, __getattr__, __dir__ = lazy_exports(
         "pretrained": ("load_pretrained",),
     },
     submodules=("cli", "composition", "datasets", "ensemble", "model_selection", "neural_network", "persistence",
-                "prediction", "pretrained", "stability", "utils"),
+                "prediction", "pretrained", "recipes", "stability", "utils"),
 )
 __all__ = sorted([*_names, "__version__"])

@@ -241,7 +241,7 @@ def test_registered_names_resolve_to_the_public_classes():
         assert resolve_class(name) is cls
 
 
-@pytest.mark.parametrize("name", ["paper", "best"])
+@pytest.mark.parametrize("name", ["paper", "best", "expt"])
 def test_shipped_models_load_by_registered_name_as_the_new_classes(name):
     model = load_pretrained(name)
     assert type(model[0]) is CompositionFractionTransformer

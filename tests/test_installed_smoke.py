@@ -56,10 +56,10 @@ def test_bundled_data_and_licences():
 def test_pretrained_models_installed():
     from sklearn_hform.pretrained import PRETRAINED_NAMES, available_pretrained
 
-    assert available_pretrained() == list(PRETRAINED_NAMES) == ["paper", "best"]
+    assert available_pretrained() == list(PRETRAINED_NAMES) == ["paper", "best", "expt"]
 
 
-@pytest.mark.parametrize("name", ["paper", "best"])
+@pytest.mark.parametrize("name", ["paper", "best", "expt"])
 def test_load_pretrained_predicts(name):
     from sklearn_hform import load_pretrained
 

@@ -29,8 +29,11 @@ DESCRIPTION = (
 )
 EPILOG = (
     "examples:\n  hform train data.csv --target formation_energy -o my_model --epochs 200\n"
-    "  hform train small.csv --target dH -o tuned --init best --epochs 50 --lr 3e-4   # fine-tuning"
+    "  hform train small.csv --target dH -o tuned --init best --epochs 50 --lr 3e-4   # fine-tuning\n"
+    "  hform train data.csv --target dH -o mine --budget 30min   # the recipe chooses the settings"
 )
+#: Options the recipe chooses itself.
+RECIPE_CHOOSES = ("--epochs", "--lr", "--batch-size", "--init", "--ensemble", "--hidden", "--optimizer", "--network")
 #: Options that describe an architecture, which --init keeps.
 ARCHITECTURE_OPTIONS = ("--hidden", "--ensemble", "--optimizer", "--network")
 #: The networks of the package that --network names, as "module:Class" (imported only when chosen).
@@ -89,6 +92,12 @@ def add_arguments(parser):
                         help="train on the good rows when some are bad (default: fail)")
     parser.add_argument("--init", metavar="MODEL", help="fine-tune: start from the networks of this model ('paper', "
                         "'best' or a folder) instead of random weights; its architecture is kept")
+    parser.add_argument("--recipe", choices=("auto", "transfer", "scratch"), default=None,
+                        help="choose the settings from the data (sklearn_hform.recipes.train_own_data): transfer "
+                        "fine-tunes best, scratch trains composition transformers, auto picks by size; it "
+                        "reports its choices and calibrates the std on held-out chemical systems")
+    parser.add_argument("--budget", metavar="TIME", default=None,
+                        help="with the recipe (implies --recipe auto): finish within TIME, e.g. 30min, 2h, 600s")
     parser.add_argument("--force", action="store_true", help="replace a model already in the output directory")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
@@ -137,7 +146,7 @@ def run(args):
     out = Path(args.output)
     _check_output(out, args.force)
     _check_option_combinations(args)
-    network = None if args.init else _network_class(args.network)
+    network = None if args.init or args.recipe else _network_class(args.network)
     device = _device(args.device)
     frame, lines = read_csv(args.data, what="data")
     formulas = column(frame, args.column, "--column", args.data).to_numpy(dtype=object)
@@ -147,13 +156,18 @@ def run(args):
     _report_bad_rows(problems, lines, args)
     X, y, X_test, y_test = _usable_rows(formulas, target, problems, args)
 
-    training = _training_options(args, device)
-    if args.init:
-        model, seconds = _fine_tuned(args, X, y, training, device)
+    report = None
+    if args.recipe:
+        model, seconds, report = _recipe(args, X, y, device)
+    elif args.init:
+        model, seconds = _fine_tuned(args, X, y, _training_options(args, device), device)
     else:
-        model, seconds = _trained(args, network, X, y, training, device)
+        model, seconds = _trained(args, network, X, y, _training_options(args, device), device)
     scores = _scores(model, X, y, X_test, y_test)
-    save_model(model, out, metadata=_metadata(args, device, seconds, frame, problems, y, scores))
+    metadata = _metadata(args, device, seconds, frame, problems, y, scores)
+    if report is not None:
+        metadata["recipe"] = report
+    save_model(model, out, metadata=metadata)
     summary = f"trained in {seconds:.1f} s; training MAE {scores['train_mae']:.4f}"
     if "test_mae" in scores:
         summary += f", held-out MAE {scores['test_mae']:.4f} on {scores['test_rows']} row(s)"
@@ -163,11 +177,32 @@ def run(args):
 
 def _check_option_combinations(args):
     """Refuse the options that do not go together, before any data is read."""
+    if args.budget is not None:
+        from ..recipes import parse_budget
+
+        try:
+            parse_budget(args.budget)
+        except ValueError as exc:
+            raise CommandError(f"--budget: {exc}") from None
+        args.recipe = args.recipe or "auto"
+    chosen = [f for f in RECIPE_CHOOSES if any(a == f or a.startswith(f + "=") for a in args.argv)]
+    if args.recipe and chosen:
+        raise CommandError(f"--recipe chooses {', '.join(chosen)} itself; drop them, or drop --recipe/--budget")
     fixed = [f for f in ARCHITECTURE_OPTIONS if any(a == f or a.startswith(f + "=") for a in args.argv)]
     if args.init and fixed:
         raise CommandError(f"--init keeps the model's architecture; {', '.join(fixed)} cannot be given with it")
     if args.network != "mlp" and any(a == "--hidden" or a.startswith("--hidden=") for a in args.argv):
         raise CommandError(f"--hidden sets the layers of the mlp network, not of --network {args.network}")
+
+
+def _recipe(args, X, y, device):
+    """The recipe's model of ``X, y``, the seconds it took and its report."""
+    from ..recipes import train_own_data
+
+    t0 = time.perf_counter()
+    model, report = train_own_data(X, y, start=args.recipe, budget=args.budget, random_state=args.seed,
+                                   device=device, log=None if args.quiet else (lambda line: err(f"recipe: {line}")))
+    return model, time.perf_counter() - t0, report
 
 
 def _device(name):
