@@ -60,9 +60,16 @@ def parse_budget(text):
 
 
 def _systems(formulas):
+    """The chemical system of each formula; the first unreadable one is an error naming its row."""
     from .composition._formula import parse_formula
 
-    return np.array(["-".join(sorted(parse_formula(f))) for f in formulas])
+    systems = []
+    for i, f in enumerate(formulas):
+        try:
+            systems.append("-".join(sorted(parse_formula(str(f)))))
+        except ValueError as exc:
+            raise ValueError(f"row {i}: {f!r} is not a formula: {exc}") from None
+    return np.array(systems)
 
 
 def _held_out_share(n):

@@ -71,7 +71,7 @@ def test_a_tight_budget_cuts_epochs_and_networks(small):
 
 def test_scratch_trains_transformers(small):
     X, y = small
-    model, report = train_own_data(X, y, start="scratch", budget=20)
+    model, report = train_own_data(X, y, start="scratch", budget=10)
     assert report["start"] == "scratch" and report["layers_adapted"].startswith("all (new")
     assert np.isfinite(model.predict(list(X[:5]))).all()
 
@@ -83,6 +83,8 @@ def test_bad_input_is_named():
         train_own_data(["NaCl"] * 60, [0.0] * 60, start="warm")
     with pytest.raises(ValueError, match="too few"):
         train_own_data(["NaCl"] * 10, [0.0] * 10)
+    with pytest.raises(ValueError, match="row 2: 'Qq2'"):
+        train_own_data(["NaCl", "KCl", "Qq2"] + ["NaCl"] * 57, [0.0] * 60)
 
 
 def test_hform_train_with_a_budget(tmp_path, small, capsys):
