@@ -115,7 +115,7 @@ def main():
     from sklearn.model_selection import GroupKFold
 
     from sklearn_hform import load_pretrained
-    from sklearn_hform.composition import DEFAULT_ELEMENTS, magpie_properties
+    from sklearn_hform.composition import DEFAULT_ELEMENTS, chemical_system, magpie_properties
     from sklearn_hform.datasets import load_expt_hform
     from sklearn_hform.ensemble import cross_fitted_coverage
     from sklearn_hform.model_selection import cross_val_fine_tune
@@ -127,7 +127,7 @@ def main():
 
     data = load_expt_hform(as_frame=False)
     X, y = list(data.data), data.target
-    groups = recipe.chemical_systems(X)
+    groups = [chemical_system(f) for f in X]
     best = load_pretrained("best")
     zero_shot, zero_std = best.predict(X, return_std=True)
     elements = list(DEFAULT_ELEMENTS)

@@ -53,7 +53,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
 
 from sklearn_hform import CompositionFractionTransformer, FormationEnthalpyRegressor, load_pretrained
-from sklearn_hform.composition import parse_formula
+from sklearn_hform.composition import chemical_system
 from sklearn_hform.datasets import load_expt_hform
 from sklearn_hform.neural_network import EpochProgress, fine_tune
 from sklearn_hform.utils import parse_run_options, write_result
@@ -73,7 +73,7 @@ T_START = time.perf_counter()
 # ------------------------------------------------
 data = load_expt_hform(as_frame=False)
 X_all, y_all = np.asarray(data.data, dtype=object), data.target
-systems = ["-".join(sorted(parse_formula(f))) for f in X_all]
+systems = [chemical_system(f) for f in X_all]
 train, held_out = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(X_all, y_all, systems))
 X, y, X_eval, y_eval = list(X_all[train]), y_all[train], list(X_all[held_out]), y_all[held_out]
 print(f"{len(X):,} experimental compounds to train on, {len(X_eval):,} held out (other chemical systems)")

@@ -30,12 +30,6 @@ EPOCHS, LR, FOLDS, SEED = 20, 2e-4, 10, 0
 LEVELS = (0.6827, 0.9, 0.95)
 
 
-def chemical_systems(formulas):
-    from sklearn_hform.composition import parse_formula
-
-    return np.array(["-".join(sorted(parse_formula(f))) for f in formulas])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
@@ -44,6 +38,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=REPO / "sklearn_hform" / "pretrained" / "expt")
     args = parser.parse_args(argv)
 
+    from sklearn_hform.composition import chemical_system
     from sklearn_hform.datasets import load_expt_hform
     from sklearn_hform.ensemble import cross_fitted_coverage, fit_calibration
     from sklearn_hform.model_selection import cross_val_fine_tune
@@ -55,7 +50,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     data = load_expt_hform(as_frame=False)
     X, y = list(data.data), data.target
-    groups = chemical_systems(X)
+    groups = [chemical_system(f) for f in X]
     best = load_pretrained("best")
     zero_shot = best.predict(X)
     print(f"{len(y)} experimental formation enthalpies, {len(set(groups))} chemical systems; best zero-shot MAE "

@@ -61,12 +61,12 @@ def parse_budget(text):
 
 def _systems(formulas):
     """The chemical system of each formula; the first unreadable one is an error naming its row."""
-    from .composition._formula import parse_formula
+    from .composition._formula import chemical_system
 
     systems = []
     for i, f in enumerate(formulas):
         try:
-            systems.append("-".join(sorted(parse_formula(str(f)))))
+            systems.append(chemical_system(str(f)))
         except ValueError as exc:
             raise ValueError(f"row {i}: {f!r} is not a formula: {exc}") from None
     return np.array(systems)

@@ -35,16 +35,11 @@ def test_recorded_cv_meets_the_targets(record):
 def test_two_folds_of_the_recorded_cv_recomputed(record, data):
     from sklearn.model_selection import GroupKFold
 
+    from sklearn_hform.composition import chemical_system
     from sklearn_hform.neural_network import fine_tune
 
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("train_expt", Path(__file__).parents[1] / "scripts" / "train_expt.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     X, y = np.asarray(data.data, dtype=object), data.target
-    groups = script.chemical_systems(X)
+    groups = [chemical_system(f) for f in X]
     cv, settings = record["cv"], record["fine_tune"]
     best = load_pretrained("best")
     splits = list(GroupKFold(cv["folds"], shuffle=True, random_state=cv["random_state"]).split(X, y, groups))

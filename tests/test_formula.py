@@ -117,3 +117,12 @@ def test_many_bad_rows_are_reported_together():
     assert "8 invalid formulas" in message
     assert "row 100: 'Xx'" in message
     assert "and 3 more" in message
+
+
+def test_chemical_system_is_the_sorted_elements():
+    from sklearn_hform.composition import chemical_system
+
+    assert chemical_system("Al2O3") == chemical_system("AlO") == "Al-O"
+    assert chemical_system("LiFePO4") == "Fe-Li-O-P" and chemical_system("CuSO4·5H2O") == "Cu-H-O-S"
+    with pytest.raises(ValueError, match="Qq2"):
+        chemical_system("Qq2")

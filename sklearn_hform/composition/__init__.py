@@ -19,7 +19,7 @@ from .._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "_formula": ("ATOMIC_NUMBER", "DEFAULT_ELEMENTS", "MAX_DEPTH", "PLAIN_FORMULA", "SYMBOLS", "FormulaError",
-                 "element_columns", "parse_formula", "parse_or_reason", "tokenize_plain"),
+                 "chemical_system", "element_columns", "parse_formula", "parse_or_reason", "tokenize_plain"),
     "_element_data": ("magpie_properties",),
     "_atom_fractions": ("MAX_FORMULA_LENGTH", "as_formula_array", "fraction_matrix"),
     "_featurizer": ("FEATURIZE_MANY_CHUNK_SIZE", "ElementFractionFeaturizer"),

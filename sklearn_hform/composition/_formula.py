@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ATOMIC_NUMBER", "DEFAULT_ELEMENTS", "MAX_DEPTH", "PLAIN_FORMULA", "SYMBOLS", "FormulaError",
-           "element_columns", "parse_formula", "parse_or_reason", "tokenize_plain"]
+           "chemical_system", "element_columns", "parse_formula", "parse_or_reason", "tokenize_plain"]
 
 # Symbols by atomic number (Z = index + 1), H to Og.
 SYMBOLS = (
@@ -138,6 +138,28 @@ def parse_formula(formula):
     except _ParseError as exc:
         raise ValueError(f"invalid formula {formula!r}: {exc}") from None
     return amounts
+
+
+def chemical_system(formula):
+    """The chemical system of a formula: its elements in alphabetical order, joined by ``"-"``.
+
+    ``"Al2O3"`` and ``"AlO"`` are both ``"Al-O"``: the unit that grouped
+    cross-validation keeps in one fold and a hull is built over.
+
+    Parameters
+    ----------
+    formula : str
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        As :func:`parse_formula`.
+    """
+    return "-".join(sorted(parse_formula(formula)))
 
 
 def parse_or_reason(text):
